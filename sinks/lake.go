@@ -1,0 +1,190 @@
+package sinks
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
+
+)
+
+// Folders under the lake's root.
+const (
+	MetaDir        = "_arkiv"
+	TmpDir         = MetaDir + "/tmp"
+	CheckpointDir  = MetaDir + "/checkpoints"
+	FlushDir       = MetaDir + "/flushes"
+	SpoolDir       = MetaDir + "/spool"
+	MediaDataset   = "media"
+	ParquetSuffix  = ".parquet"
+	MediaSuffix    = ".mp3"
+	tmpSuffix      = ".tmp"
+	publishBufSize = 256 << 10
+)
+
+// Lake is an open lake: a filesystem and the rules for writing into it.
+type Lake struct {
+	fs  FS
+	log *slog.Logger
+}
+
+// Open opens (creating if needed) the lake on fsys and sweeps temporary
+// files left by a crash. It does not recover flushes: that happens per
+// topic-partition when ingest takes one over (RecoverFlushes).
+func Open(fsys FS, log *slog.Logger) (*Lake, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Lake{fs: fsys, log: log.With("component", "lake")}
+	for _, dir := range []string{TmpDir, CheckpointDir, FlushDir, SpoolDir} {
+		if err := fsys.MkdirAll(dir); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	return l, nil
+}
+
+// OpenDir opens the lake in a local directory.
+func OpenDir(dir string, log *slog.Logger) (*Lake, error) { return Open(DirFS{Root: dir}, log) }
+
+// FS returns the lake's filesystem.
+func (l *Lake) FS() FS { return l.fs }
+
+// SweepTmp removes files left under _arkiv/tmp by a process that died while
+// writing. Only call it when no other process is publishing into the lake
+// (at the start of a single-process command); ingest replicas leave each
+// other's temporary files alone and remove their own on error.
+func (l *Lake) SweepTmp() error {
+	entries, err := l.fs.ReadDir(TmpDir)
+	if err != nil {
+		return fmt.Errorf("list tmp: %w", err)
+	}
+	for _, e := range entries {
+		if err := l.fs.RemoveAll(TmpDir + "/" + e.Name()); err != nil {
+			return fmt.Errorf("sweep tmp: %w", err)
+		}
+	}
+	return nil
+}
+
+// PartitionDir is the folder of one dataset, tenant and day.
+func PartitionDir(dataset, tenant, day string) string {
+	return dataset + "/tenant=" + tenant + "/date=" + day
+}
+
+// MediaObject is the lake path of a recording's bytes.
+func MediaObject(tenant, day, inquiryID, recordingID string) string {
+	return PartitionDir(MediaDataset, tenant, day) + "/" + inquiryID + "-" + recordingID + MediaSuffix
+}
+
+// Publish writes a file atomically: the content goes to a temporary file
+// under _arkiv/tmp, is fsynced and renamed to name, and name's directory is
+// fsynced. If Publish returns nil the file is durable under its name; if it
+// returns an error, name is unchanged and no temporary file is left behind
+// (unless the process dies, in which case SweepTmp finds it).
+func (l *Lake) Publish(name string, write func(w io.Writer) error) error {
+	if err := checkLakePath(name); err != nil {
+		return err
+	}
+	tmp, err := l.writeTmp(write)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", name, err)
+	}
+	if err := l.moveIntoPlace(tmp, name); err != nil {
+		_ = l.fs.Remove(tmp)
+		return fmt.Errorf("publish %s: %w", name, err)
+	}
+	return nil
+}
+
+func (l *Lake) writeTmp(write func(w io.Writer) error) (string, error) {
+	tmp := TmpDir + "/" + randomID() + tmpSuffix
+	f, err := l.fs.Create(tmp)
+	if err != nil {
+		return "", fmt.Errorf("create temporary file: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, publishBufSize)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = l.fs.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+func (l *Lake) moveIntoPlace(tmp, name string) error {
+	dir := path.Dir(name)
+	if err := l.fs.MkdirAll(dir); err != nil {
+		return fmt.Errorf("create directory: %w", err)
+	}
+	if err := l.fs.Rename(tmp, name); err != nil {
+		return fmt.Errorf("rename into place: %w", err)
+	}
+	if err := l.fs.SyncDir(dir); err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	return nil
+}
+
+// Remove deletes a file of the lake and makes the deletion durable. A file
+// that is already gone is not an error.
+func (l *Lake) Remove(name string) error {
+	if err := checkLakePath(name); err != nil {
+		return err
+	}
+	if err := l.fs.Remove(name); err != nil && !IsNotExist(err) {
+		return fmt.Errorf("remove %s: %w", name, err)
+	}
+	if err := l.fs.SyncDir(path.Dir(name)); err != nil && !IsNotExist(err) {
+		return fmt.Errorf("sync directory of %s: %w", name, err)
+	}
+	return nil
+}
+
+// ReadAll reads a whole (small) file of the lake.
+func (l *Lake) ReadAll(name string) ([]byte, error) {
+	f, err := l.fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// checkLakePath refuses names that could leave the lake or hide as dot
+// files: every name is built from validated ids, so this is a last guard.
+func checkLakePath(name string) error {
+	if name == "" || path.IsAbs(name) || path.Clean(name) != name || strings.HasPrefix(name, "../") || name == ".." {
+		return fmt.Errorf("lake path %q: %w", name, ErrBadPath)
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == "" || part == "." || part == ".." {
+			return fmt.Errorf("lake path %q: %w", name, ErrBadPath)
+		}
+	}
+	return nil
+}
+
+// ErrBadPath is returned for a lake path that is not a clean relative path.
+var ErrBadPath = errors.New("not a clean path inside the lake")
+
+func randomID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
