@@ -170,13 +170,25 @@ func (in *Inquiry) validateConsent() error {
 	return nil
 }
 
-// normalise stores times in UTC and drops what is never stored (R-A1): the
-// e-mail body and attachments, whatever the media type.
+// normalise stores times in UTC.
 func (in *Inquiry) normalise() {
 	in.StartedAt = in.StartedAt.UTC()
 	in.EndedAt = utcPtr(in.EndedAt)
-	in.Body = nil
-	in.Attachments = nil
+}
+
+// DropNeverStored forgets the fields of class Never (R-A1: the e-mail body
+// and attachments, social media content, whatever the media type) and
+// reports which of them held something.
+func (in *Inquiry) DropNeverStored() (body, attachments bool) {
+	body = present(in.Body)
+	attachments = present(in.Attachments)
+	in.Body, in.Attachments = nil, nil
+	return body, attachments
+}
+
+func present(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
 // Validate checks a chat log against the contract.

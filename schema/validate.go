@@ -9,10 +9,10 @@ import (
 
 // Limits of the contract that are not spelled out field by field.
 const (
-	MaxStringLen      = 1024      // any plain or identifier string field
-	MaxChatTextLen    = 64 << 10  // one chat message
-	MaxChatMessages   = 20000     // one chat log
-	MaxIVRInputs      = 256       // one inquiry
+	MaxStringLen      = 1024     // any plain or identifier string field
+	MaxChatTextLen    = 64 << 10 // one chat message
+	MaxChatMessages   = 20000    // one chat log
+	MaxIVRInputs      = 256      // one inquiry
 	MaxDurationSecond = 365 * 86400.0
 	MaxSurveyScore    = 10
 )

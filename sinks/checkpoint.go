@@ -36,10 +36,10 @@ func (tp TopicPartition) check() error {
 // complete; their spool files are part of the checkpointed state.
 type Checkpoint struct {
 	TopicPartition
-	Next  int64          `json:"next_offset"`
-	Owner string         `json:"owner,omitempty"`
-	Open  []SpoolStream  `json:"open_recordings,omitempty"`
-	Time  time.Time      `json:"written_at"`
+	Next  int64         `json:"next_offset"`
+	Owner string        `json:"owner,omitempty"`
+	Open  []SpoolStream `json:"open_recordings,omitempty"`
+	Time  time.Time     `json:"written_at"`
 }
 
 // SpoolStream is a recording being assembled from chunks.
@@ -49,7 +49,7 @@ type SpoolStream struct {
 	InquiryID        string    `json:"inquiry_id"`
 	RecordingID      string    `json:"recording_id"`
 	InquiryStartedAt time.Time `json:"inquiry_started_at"`
-	Chunks           []int     `json:"chunks"` // chunk numbers received, ascending
+	Chunks           []int     `json:"chunks"`     // chunk numbers received, ascending
 	LastChunk        int       `json:"last_chunk"` // -1 until the last chunk has arrived
 	SHA256           string    `json:"sha256,omitempty"`
 	Bytes            int64     `json:"bytes"`

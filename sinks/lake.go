@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"path"
 	"strings"
-
 )
 
 // Folders under the lake's root.
@@ -187,4 +186,3 @@ func randomID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-

@@ -1,0 +1,183 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
+)
+
+// assembler puts recordings together from their chunks. Chunks are spooled
+// to the lake as they arrive, so memory holds one chunk at a time however
+// large the recording; the open streams are part of the recordings
+// partition's checkpoint. Chunks may arrive out of order or twice; a stream
+// that stops arriving is dead-lettered after the chunk timeout.
+type assembler struct {
+	lake     *sinks.Lake
+	maxBytes int64
+	open     map[sinks.TopicPartition]map[string]*sinks.SpoolStream
+}
+
+// finished is what happened to a stream that left the assembler.
+type finished struct {
+	tp     sinks.TopicPartition
+	stream sinks.SpoolStream
+	row    *schema.RecordingRow // nil unless complete and valid
+	dead   *DeadLetter
+	denied bool
+}
+
+func newAssembler(lake *sinks.Lake, maxBytes int64) *assembler {
+	return &assembler{lake: lake, maxBytes: maxBytes, open: map[sinks.TopicPartition]map[string]*sinks.SpoolStream{}}
+}
+
+// restore loads the open streams of a checkpoint.
+func (a *assembler) restore(cp sinks.Checkpoint) {
+	m := map[string]*sinks.SpoolStream{}
+	for i := range cp.Open {
+		s := cp.Open[i]
+		s.UpdatedAt = time.Now() // the timeout counts from when we could see chunks again
+		m[s.ID] = &s
+	}
+	a.open[cp.TopicPartition] = m
+}
+
+// forget drops a partition that is no longer owned.
+func (a *assembler) forget(tp sinks.TopicPartition) { delete(a.open, tp) }
+
+// snapshot returns the open streams of a partition for its checkpoint.
+func (a *assembler) snapshot(tp sinks.TopicPartition) []sinks.SpoolStream {
+	m := a.open[tp]
+	out := make([]sinks.SpoolStream, 0, len(m))
+	for _, s := range m {
+		c := *s
+		c.Chunks = slices.Clone(s.Chunks)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (a *assembler) openCount() int {
+	n := 0
+	for _, m := range a.open {
+		n += len(m)
+	}
+	return n
+}
+
+// add takes one chunk. It returns a finished stream when this chunk
+// completed, refused or broke one.
+func (a *assembler) add(tp sinks.TopicPartition, offset int64, c *schema.RecordingChunk, now time.Time) (*finished, error) {
+	m := a.open[tp]
+	if m == nil {
+		m = map[string]*sinks.SpoolStream{}
+		a.open[tp] = m
+	}
+	id := sinks.SpoolStreamID(c.TenantID, c.InquiryID, c.RecordingID)
+	s, ok := m[id]
+	if c.DenyRecording {
+		if ok {
+			delete(m, id)
+		}
+		return &finished{tp: tp, stream: streamOr(s, id), denied: true}, nil
+	}
+	if !ok {
+		s = &sinks.SpoolStream{ID: id, TenantID: c.TenantID, InquiryID: c.InquiryID, RecordingID: c.RecordingID,
+			InquiryStartedAt: c.InquiryStartedAt, LastChunk: -1, FirstOffset: offset}
+		m[id] = s
+	}
+	if slices.Contains(s.Chunks, c.Chunk) {
+		return nil, nil // a duplicate chunk: the first copy stands
+	}
+	if f := a.reject(tp, s, c); f != nil {
+		delete(m, id)
+		return f, nil
+	}
+	if err := a.lake.SpoolChunk(tp, id, c.Chunk, c.Data); err != nil {
+		return nil, fmt.Errorf("spool recording chunk: %w", err)
+	}
+	s.Chunks = insertSorted(s.Chunks, c.Chunk)
+	s.Bytes += int64(len(c.Data))
+	s.LastOffset, s.UpdatedAt = offset, now
+	if c.LastChunk {
+		s.LastChunk, s.SHA256 = c.Chunk, c.SHA256
+	}
+	if s.LastChunk < 0 || len(s.Chunks) != s.LastChunk+1 {
+		return nil, nil
+	}
+	delete(m, id)
+	return a.complete(tp, s)
+}
+
+func streamOr(s *sinks.SpoolStream, id string) sinks.SpoolStream {
+	if s == nil {
+		return sinks.SpoolStream{ID: id}
+	}
+	return *s
+}
+
+// reject checks a new chunk against its stream.
+func (a *assembler) reject(tp sinks.TopicPartition, s *sinks.SpoolStream, c *schema.RecordingChunk) *finished {
+	switch {
+	case s.Bytes+int64(len(c.Data)) > a.maxBytes:
+		return a.deadStream(tp, s, schema.ReasonTooLarge, "recording is larger than ingest.max_recording_bytes")
+	case s.LastChunk >= 0 && c.Chunk > s.LastChunk, c.LastChunk && len(s.Chunks) > 0 && s.Chunks[len(s.Chunks)-1] > c.Chunk:
+		return a.deadStream(tp, s, schema.ReasonInvalidValue, "chunk numbers run past the last chunk")
+	case !s.InquiryStartedAt.Equal(c.InquiryStartedAt):
+		return a.deadStream(tp, s, schema.ReasonInvalidValue, "chunks disagree on inquiry-started-at")
+	}
+	return nil
+}
+
+// complete checks the assembled bytes against the sha256 header and makes
+// the metadata row; the media object is published by the flush.
+func (a *assembler) complete(tp sinks.TopicPartition, s *sinks.SpoolStream) (*finished, error) {
+	sum, size, err := a.lake.CopySpooled(io.Discard, tp, *s)
+	if err != nil {
+		return nil, fmt.Errorf("read spooled recording: %w", err)
+	}
+	if s.SHA256 != "" && s.SHA256 != sum {
+		return a.deadStream(tp, s, schema.ReasonChecksumMismatch, "assembled recording does not match its sha256 header"), nil
+	}
+	day := schema.Day(s.InquiryStartedAt)
+	row := &schema.RecordingRow{
+		InquiryID: s.InquiryID, RecordingID: s.RecordingID, InquiryStartedAt: s.InquiryStartedAt,
+		ContentType: schema.ContentTypeMP3, SizeBytes: size, SHA256: sum, Chunks: int32(len(s.Chunks)),
+		Object: sinks.MediaObject(s.TenantID, day, s.InquiryID, s.RecordingID),
+	}
+	row.Meta = schema.Meta{IngestedAt: time.Now().UTC().Truncate(time.Microsecond),
+		KafkaPartition: int32(tp.Partition), KafkaOffset: s.LastOffset}
+	return &finished{tp: tp, stream: *s, row: row}, nil
+}
+
+func (a *assembler) deadStream(tp sinks.TopicPartition, s *sinks.SpoolStream, reason schema.Reason, detail string) *finished {
+	return &finished{tp: tp, stream: *s, dead: &DeadLetter{
+		Key: []byte(s.TenantID + "/" + s.InquiryID), Value: streamReference(tp, s),
+		Reason: reason, Detail: detail, Source: tp, Offset: s.LastOffset,
+	}}
+}
+
+// expire dead-letters streams that saw no chunk for longer than timeout.
+func (a *assembler) expire(now time.Time, timeout time.Duration) []*finished {
+	var out []*finished
+	for tp, m := range a.open {
+		for id, s := range m {
+			if now.Sub(s.UpdatedAt) < timeout {
+				continue
+			}
+			delete(m, id)
+			out = append(out, a.deadStream(tp, s, schema.ReasonIncomplete, "recording chunks stopped arriving before the last chunk"))
+		}
+	}
+	return out
+}
+
+func insertSorted(xs []int, v int) []int {
+	i, _ := slices.BinarySearch(xs, v)
+	return slices.Insert(xs, i, v)
+}

@@ -1,0 +1,77 @@
+package pipeline
+
+import (
+	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
+)
+
+// partKey is one tenant's day: a folder of every dataset.
+type partKey struct{ tenant, day string }
+
+// batch is what has been read since the last flush: rows by dataset and
+// partition, dead letters, finished recordings, and how far each
+// topic-partition has been read.
+type batch struct {
+	inquiries map[partKey][]schema.InquiryRow
+	chatlogs  map[partKey][]schema.ChatlogRow
+	surveys   map[partKey][]schema.SurveyRow
+	dead      []DeadLetter
+	finished  []*finished
+	next      map[sinks.TopicPartition]int64 // next offset to read, per partition read since the last flush
+	rows      int
+	bytes     int64
+}
+
+func newBatch() *batch {
+	return &batch{
+		inquiries: map[partKey][]schema.InquiryRow{},
+		chatlogs:  map[partKey][]schema.ChatlogRow{},
+		surveys:   map[partKey][]schema.SurveyRow{},
+		next:      map[sinks.TopicPartition]int64{},
+	}
+}
+
+func (b *batch) empty() bool { return len(b.next) == 0 && len(b.finished) == 0 }
+
+// add files an item's row; chunks are handled by the assembler first.
+func (b *batch) add(it *item) {
+	b.next[it.tp] = it.offset + 1
+	b.bytes += int64(it.size)
+	k := partKey{it.tenant, it.day}
+	switch it.kind {
+	case itemInquiry:
+		b.inquiries[k] = append(b.inquiries[k], it.inquiry)
+		b.rows++
+	case itemChatlog:
+		b.chatlogs[k] = append(b.chatlogs[k], it.chatlog)
+		b.rows++
+	case itemSurvey:
+		b.surveys[k] = append(b.surveys[k], it.survey)
+		b.rows++
+	case itemDead:
+		b.dead = append(b.dead, *it.dead)
+	}
+}
+
+func (b *batch) addFinished(f *finished) {
+	b.finished = append(b.finished, f)
+	if f.dead != nil {
+		b.dead = append(b.dead, *f.dead)
+	}
+	if f.row != nil {
+		b.rows++
+	}
+}
+
+// recordingRows groups the completed recordings' rows by partition.
+func (b *batch) recordingRows() map[partKey][]schema.RecordingRow {
+	out := map[partKey][]schema.RecordingRow{}
+	for _, f := range b.finished {
+		if f.row == nil {
+			continue
+		}
+		k := partKey{f.stream.TenantID, schema.Day(f.stream.InquiryStartedAt)}
+		out[k] = append(out[k], *f.row)
+	}
+	return out
+}

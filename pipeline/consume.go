@@ -1,0 +1,134 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
+)
+
+// consume reads the owned partitions and feeds the processor until ctx ends
+// or, when ends is not empty, every partition reached its end. Each partition
+// has its own reader goroutine that also decodes, so decoding runs on every
+// core while the processor keeps each partition's order.
+func (ing *Ingester) consume(ctx context.Context, proc *processor, ends map[sinks.TopicPartition]int64) (bool, error) {
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	items := make(chan item, 8192)
+	errs := make(chan error, len(proc.committed))
+	var wg sync.WaitGroup
+	for tp, cp := range proc.committed {
+		end, draining := ends[tp]
+		if draining && cp.Next >= end {
+			continue
+		}
+		wg.Go(func() {
+			if err := ing.readPartition(readCtx, tp, cp.Next, end, draining, items); err != nil {
+				errs <- err
+			}
+		})
+	}
+	go func() { wg.Wait(); close(items) }()
+	drained, err := ing.loop(ctx, proc, items, errs)
+	stopReading()
+	for range items { //nolint:revive // let readers exit
+	}
+	return drained, err
+}
+
+// loop takes items in order and flushes when the batch is due. When ctx ends
+// it flushes what it has taken and returns.
+func (ing *Ingester) loop(ctx context.Context, proc *processor, items <-chan item, errs <-chan error) (bool, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case it, ok := <-items:
+			if !ok {
+				return ing.finish(context.WithoutCancel(ctx), proc, true)
+			}
+			if err := proc.take(&it); err != nil {
+				return false, err
+			}
+			if proc.b.rows >= proc.cfg.Ingest.FlushRows || proc.b.bytes >= proc.cfg.Ingest.FlushBytes {
+				if err := proc.flush(ctx); err != nil {
+					return false, err
+				}
+			}
+		case err := <-errs:
+			return false, err
+		case now := <-tick.C:
+			proc.expireStreams(now)
+			if proc.due(now) {
+				if err := proc.flush(ctx); err != nil {
+					return false, err
+				}
+			}
+		case <-ctx.Done():
+			return ing.finish(context.WithoutCancel(ctx), proc, false)
+		}
+	}
+}
+
+// finish flushes the last batch. A cancelled ctx must not stop it: this is
+// the graceful part of a shutdown or rebalance.
+func (ing *Ingester) finish(ctx context.Context, proc *processor, drained bool) (bool, error) {
+	if drained {
+		proc.expireStreams(time.Now())
+	}
+	if err := proc.flush(ctx); err != nil {
+		return false, err
+	}
+	return drained && ing.opts.Drain, nil
+}
+
+// readPartition fetches one partition from offset and sends decoded items.
+// With draining it stops at end.
+func (ing *Ingester) readPartition(ctx context.Context, tp sinks.TopicPartition, offset, end int64, draining bool, out chan<- item) error {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:       ing.opts.Brokers,
+		Topic:         tp.Topic,
+		Partition:     tp.Partition,
+		MinBytes:      1,
+		MaxBytes:      32 << 20,
+		MaxWait:       250 * time.Millisecond,
+		QueueCapacity: 1024,
+	})
+	defer r.Close()
+	if err := r.SetOffset(offset); err != nil {
+		return fmt.Errorf("seek %s to %d: %w", tp, offset, err)
+	}
+	lag := ing.metrics.Lag.WithLabelValues(tp.Topic, partitionLabel(tp.Partition))
+	for !draining || offset < end {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return fmt.Errorf("read %s: %w", tp, err)
+		}
+		offset = m.Offset + 1
+		lag.Set(float64(max(0, m.HighWaterMark-offset)))
+		it := ing.dec.decode(toRecord(tp, m))
+		select {
+		case out <- it:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return nil
+}
+
+func toRecord(tp sinks.TopicPartition, m kafka.Message) Record {
+	hs := make([]schema.Header, len(m.Headers))
+	for i, h := range m.Headers {
+		hs[i] = schema.Header{Key: h.Key, Value: h.Value}
+	}
+	return Record{TP: tp, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: hs, Time: m.Time}
+}

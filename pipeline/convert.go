@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"github.com/arkiv-project/arkiv/config"
+	"github.com/arkiv-project/arkiv/schema"
+)
+
+// inquiryRow turns a validated inquiry into its stored row, applying the
+// privacy rules: masked IVR digits are dropped; the e-mail body and
+// attachments were already dropped by the decoder and are only counted here.
+func inquiryRow(in *schema.Inquiry, p config.Policy, m *Metrics) schema.InquiryRow {
+	ivr, byFlag, byPolicy := maskIVR(in.IVRInputs, p)
+	m.MaskedInputs.WithLabelValues("flag").Add(float64(byFlag))
+	m.MaskedInputs.WithLabelValues("tenant_list").Add(float64(byPolicy))
+	row := schema.InquiryRow{
+		InquiryID:        in.InquiryID,
+		SessionID:        in.SessionID,
+		MediaType:        in.MediaType,
+		StartedAt:        in.StartedAt,
+		EndedAt:          in.EndedAt,
+		Queue:            in.Queue,
+		AgentID:          in.AgentID,
+		AgentName:        in.AgentName,
+		WaitSeconds:      in.WaitSeconds,
+		TalkSeconds:      in.TalkSeconds,
+		CallerNumber:     in.CallerNumber,
+		ChatterName:      in.ChatterName,
+		ChatterEmail:     in.ChatterEmail,
+		ChatterNumber:    in.ChatterNumber,
+		FromAddress:      in.FromAddress,
+		Subject:          in.Subject,
+		ItemURL:          in.ItemURL,
+		IVRInputs:        ivr,
+		ChatStoreConsent: in.ChatStoreConsent,
+	}
+	if in.Recording != nil {
+		row.RecordingForced = &in.Recording.Forced
+		row.DenyRecording = in.Recording.DenyRecording
+	}
+	return row
+}
+
+// chatlogRow turns a consented chat log into its stored row.
+func chatlogRow(c *schema.ChatLog) schema.ChatlogRow {
+	msgs := make([]schema.ChatMessageRow, len(c.Messages))
+	for i, m := range c.Messages {
+		msgs[i] = schema.ChatMessageRow{At: m.At, From: m.From, Text: m.Text}
+		if m.Name != "" {
+			name := m.Name
+			msgs[i].Name = &name
+		}
+	}
+	return schema.ChatlogRow{InquiryID: c.InquiryID, InquiryStartedAt: c.InquiryStartedAt, Messages: msgs}
+}
+
+// surveyRow turns a validated survey into its stored row.
+func surveyRow(s *schema.Survey) schema.SurveyRow {
+	return schema.SurveyRow{
+		SurveyID:         s.SurveyID,
+		SurveyType:       s.SurveyType,
+		SessionID:        s.SessionID,
+		InquiryID:        s.InquiryID,
+		InquiryStartedAt: s.InquiryStartedAt,
+		AnsweredAt:       s.AnsweredAt,
+		Score:            int32(*s.Score),
+		Comment:          s.Comment,
+		RespondentNumber: s.RespondentNumber,
+		RespondentEmail:  s.RespondentEmail,
+	}
+}

@@ -1,0 +1,256 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/arkiv-project/arkiv/config"
+	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
+)
+
+// DeadLetterSink publishes dead letters. WriteDeadLetters returns only when
+// they are durable on the dead-letter topic.
+type DeadLetterSink interface {
+	WriteDeadLetters(ctx context.Context, letters []DeadLetter) error
+}
+
+// processor owns the batch of one consumer generation: it takes decoded
+// items in per-partition order and flushes them into the lake.
+type processor struct {
+	lake    *sinks.Lake
+	cfg     *config.Config
+	metrics *Metrics
+	log     *slog.Logger
+	dlq     DeadLetterSink
+	asm     *assembler
+	b       *batch
+	owner   string
+	workers int
+	// committed is the last checkpoint of each owned partition.
+	committed map[sinks.TopicPartition]sinks.Checkpoint
+	onCommit  func(next map[sinks.TopicPartition]int64)
+	lastFlush time.Time
+}
+
+// fileJob is one file a flush publishes.
+type fileJob struct {
+	path    string
+	dataset string
+	write   func(w io.Writer) error
+}
+
+func (p *processor) take(it *item) error {
+	if it.kind == itemChunk {
+		return p.takeChunk(it)
+	}
+	p.b.add(it)
+	return nil
+}
+
+func (p *processor) takeChunk(it *item) error {
+	p.b.add(it) // moves the offset; a chunk adds no row by itself
+	f, err := p.asm.add(it.tp, it.offset, it.chunk, time.Now())
+	if err != nil {
+		return err
+	}
+	if it.chunk.DenyRecording {
+		p.metrics.ConsentDropped.WithLabelValues("recording_chunk").Inc()
+	}
+	if f != nil {
+		if f.denied && len(f.stream.Chunks) > 0 {
+			p.metrics.ConsentDropped.WithLabelValues("recording").Inc()
+		}
+		p.b.addFinished(f)
+	}
+	p.metrics.OpenRecordings.Set(float64(p.asm.openCount()))
+	return nil
+}
+
+// expireStreams dead-letters recordings whose chunks stopped arriving.
+func (p *processor) expireStreams(now time.Time) {
+	for _, f := range p.asm.expire(now, time.Duration(p.cfg.Ingest.ChunkTimeout)) {
+		p.b.addFinished(f)
+		p.b.next[f.tp] = max(p.b.next[f.tp], p.committed[f.tp].Next)
+	}
+	p.metrics.OpenRecordings.Set(float64(p.asm.openCount()))
+}
+
+func (p *processor) due(now time.Time) bool {
+	if p.b.empty() {
+		return false
+	}
+	ing := p.cfg.Ingest
+	return p.b.rows >= ing.FlushRows || p.b.bytes >= ing.FlushBytes ||
+		now.Sub(p.lastFlush) >= time.Duration(ing.FlushInterval)
+}
+
+// flush writes the batch into the lake as one journaled step and moves the
+// checkpoints. On error nothing of the batch is visible in the lake.
+func (p *processor) flush(ctx context.Context) error {
+	p.lastFlush = time.Now()
+	if p.b.empty() {
+		return nil
+	}
+	start := time.Now()
+	id := sinks.NewFlushID()
+	jobs, err := p.plan(id)
+	if err != nil {
+		return err
+	}
+	rec := &sinks.FlushRecord{ID: id, Files: jobPaths(jobs), Checkpoints: p.nextCheckpoints(), DoneSpools: p.doneSpools()}
+	if err := p.commit(ctx, rec, jobs); err != nil {
+		p.metrics.FlushFailures.Inc()
+		return err
+	}
+	p.afterCommit(rec, jobs)
+	p.metrics.FlushDuration.Observe(time.Since(start).Seconds())
+	p.log.Debug("flushed", "flush", id, "files", len(jobs), "rows", p.b.rows, "seconds", time.Since(start).Seconds())
+	p.b = newBatch()
+	return nil
+}
+
+func (p *processor) commit(ctx context.Context, rec *sinks.FlushRecord, jobs []fileJob) error {
+	if err := p.lake.BeginFlush(rec); err != nil {
+		return fmt.Errorf("begin flush: %w", err)
+	}
+	err := p.dlqWrite(ctx)
+	if err == nil {
+		err = p.publish(jobs)
+	}
+	if err != nil {
+		return errors.Join(fmt.Errorf("flush %s: %w", rec.ID, err), p.lake.AbortFlush(rec))
+	}
+	if err := p.lake.CommitFlush(rec, p.owner); err != nil {
+		return fmt.Errorf("commit flush %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+func (p *processor) dlqWrite(ctx context.Context) error {
+	if len(p.b.dead) == 0 {
+		return nil
+	}
+	if err := p.dlq.WriteDeadLetters(ctx, p.b.dead); err != nil {
+		return fmt.Errorf("write dead letters: %w", err)
+	}
+	return nil
+}
+
+func (p *processor) afterCommit(rec *sinks.FlushRecord, jobs []fileJob) {
+	for _, d := range p.b.dead {
+		p.metrics.DeadLettered.WithLabelValues(string(d.Reason)).Inc()
+	}
+	p.countRows()
+	next := map[sinks.TopicPartition]int64{}
+	for _, cp := range rec.Checkpoints {
+		p.committed[cp.TopicPartition] = cp
+		next[cp.TopicPartition] = cp.Next
+		p.metrics.CheckpointAt.WithLabelValues(cp.Topic, partitionLabel(cp.Partition)).Set(float64(cp.Next))
+	}
+	for _, j := range jobs {
+		p.metrics.FilesWritten.WithLabelValues(j.dataset).Inc()
+		if fi, err := p.lake.FS().Stat(j.path); err == nil {
+			p.metrics.BytesWritten.WithLabelValues(j.dataset).Add(float64(fi.Size()))
+		}
+	}
+	if p.onCommit != nil {
+		p.onCommit(next)
+	}
+}
+
+func (p *processor) countRows() {
+	count := func(dataset string, n int) { p.metrics.Archived.WithLabelValues(dataset).Add(float64(n)) }
+	for _, rows := range p.b.inquiries {
+		count(schema.DatasetInquiries, len(rows))
+	}
+	for _, rows := range p.b.chatlogs {
+		count(schema.DatasetChatlogs, len(rows))
+	}
+	for _, rows := range p.b.surveys {
+		count(schema.DatasetSurveys, len(rows))
+	}
+	for _, f := range p.b.finished {
+		if f.row != nil {
+			count(schema.DatasetRecordings, 1)
+			p.metrics.RecordingsSaved.Inc()
+		}
+	}
+}
+
+// nextCheckpoints is the state each partition read since the last flush
+// moves to.
+func (p *processor) nextCheckpoints() []sinks.Checkpoint {
+	tps := slices.SortedFunc(maps.Keys(p.b.next), func(a, b sinks.TopicPartition) int {
+		return cmpTP(a, b)
+	})
+	out := make([]sinks.Checkpoint, 0, len(tps))
+	for _, tp := range tps {
+		cp := sinks.Checkpoint{TopicPartition: tp, Next: p.b.next[tp], Owner: p.owner, Open: p.asm.snapshot(tp)}
+		out = append(out, cp)
+	}
+	return out
+}
+
+func cmpTP(a, b sinks.TopicPartition) int {
+	if a.Topic != b.Topic {
+		if a.Topic < b.Topic {
+			return -1
+		}
+		return 1
+	}
+	return a.Partition - b.Partition
+}
+
+func (p *processor) doneSpools() []string {
+	var out []string
+	for _, f := range p.b.finished {
+		out = append(out, sinks.SpoolStreamDir(f.tp, f.stream.ID))
+	}
+	return out
+}
+
+func jobPaths(jobs []fileJob) []string {
+	out := make([]string, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.path
+	}
+	return out
+}
+
+// publish writes the files with a few workers: per-file overhead, not
+// bandwidth, dominates when a batch fans out over many tenant-days.
+func (p *processor) publish(jobs []fileJob) error {
+	work := make(chan fileJob)
+	errs := make(chan error, p.workers)
+	var wg sync.WaitGroup
+	for range p.workers {
+		wg.Go(func() {
+			var first error
+			for j := range work {
+				if first == nil {
+					first = p.lake.Publish(j.path, j.write)
+				}
+			}
+			errs <- first
+		})
+	}
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
