@@ -116,6 +116,15 @@ func Decode(r io.Reader) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		var se *scalarError
+		if errors.As(err, &se) {
+			var root yaml.Node
+			if yaml.Unmarshal(data, &root) == nil {
+				if path := keyPath(&root, se.line, se.column); path != "" {
+					return nil, fmt.Errorf("%s: %s", path, se.msg)
+				}
+			}
+		}
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	c.applyDefaults()
@@ -298,6 +307,39 @@ func (c *Config) Known(tenant string) bool {
 	return ok && tenant != DefaultsKey
 }
 
+// scalarError is a bad value met by an UnmarshalYAML method, which cannot
+// know the key it sits under; Decode turns its position into the key path.
+type scalarError struct {
+	line, column int
+	msg          string
+}
+
+func (e *scalarError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
+
+// keyPath returns the dotted key path ("tenants.t01.retention.general") of
+// the mapping value at line:column, or "" when there is none.
+func keyPath(n *yaml.Node, line, column int) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if p := keyPath(c, line, column); p != "" {
+				return p
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Line == line && v.Column == column {
+				return k.Value
+			}
+			if p := keyPath(v, line, column); p != "" {
+				return k.Value + "." + p
+			}
+		}
+	}
+	return ""
+}
+
 // Days is a whole number of days, written like 180d.
 type Days int
 
@@ -306,7 +348,7 @@ func (d *Days) UnmarshalYAML(n *yaml.Node) error {
 	s := strings.TrimSuffix(strings.TrimSpace(n.Value), "d")
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a number of days like 180d", n.Line, n.Value)
+		return &scalarError{n.Line, n.Column, fmt.Sprintf("%q is not a number of days like 180d", n.Value)}
 	}
 	*d = Days(v)
 	return nil
@@ -322,7 +364,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration like 30s", n.Line, n.Value)
+		return &scalarError{n.Line, n.Column, fmt.Sprintf("%q is not a duration like 30s", n.Value)}
 	}
 	*d = Duration(v)
 	return nil

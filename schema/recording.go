@@ -1,10 +1,10 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/hex"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Header is one Kafka record header, independent of any Kafka client.
@@ -47,6 +47,9 @@ func headerValue(headers []Header, key string) (string, bool) {
 // value.
 func DecodeRecordingChunk(headers []Header, value []byte) (*RecordingChunk, error) {
 	get := func(k string) string { v, _ := headerValue(headers, k); return v }
+	if err := checkRepeatedHeaders(headers); err != nil {
+		return nil, err
+	}
 	if v := get(HeaderSchemaVersion); v == "" {
 		return nil, invalid(ReasonMissingField, HeaderSchemaVersion, "header is required")
 	} else if v != strconv.Itoa(Version) {
@@ -72,7 +75,32 @@ func DecodeRecordingChunk(headers []Header, value []byte) (*RecordingChunk, erro
 	if c.DenyRecording {
 		return c, nil // discarded unseen: nothing else about it matters
 	}
-	return c, decodeChunkMetadata(c, get)
+	if err := decodeChunkMetadata(c, get); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkRepeatedHeaders rejects a contract header that appears more than once
+// with different values (header names match case-insensitively): taking one
+// of them, deny-recording above all, would be a guess.
+func checkRepeatedHeaders(headers []Header) error {
+	for _, name := range []string{HeaderSchemaVersion, HeaderTenantID, HeaderInquiryID,
+		HeaderRecordingID, HeaderInquiryStartedAt, HeaderDenyRecording, HeaderContentType,
+		HeaderChunk, HeaderLastChunk, HeaderSHA256} {
+		var first []byte
+		seen := false
+		for _, h := range headers {
+			if !strings.EqualFold(h.Key, name) {
+				continue
+			}
+			if seen && !bytes.Equal(h.Value, first) {
+				return invalid(ReasonInvalidValue, name, "header appears more than once with different values")
+			}
+			first, seen = h.Value, true
+		}
+	}
+	return nil
 }
 
 func decodeChunkConsent(c *RecordingChunk, deny string) error {
@@ -89,8 +117,8 @@ func decodeChunkConsent(c *RecordingChunk, deny string) error {
 }
 
 func decodeChunkMetadata(c *RecordingChunk, get func(string) string) error {
-	started, err := time.Parse(time.RFC3339Nano, get(HeaderInquiryStartedAt))
-	if err != nil {
+	started, ok := parseTimestamp(get(HeaderInquiryStartedAt))
+	if !ok {
 		return invalid(ReasonInvalidValue, HeaderInquiryStartedAt, "must be RFC 3339 with a zone")
 	}
 	if err := checkTime(HeaderInquiryStartedAt, started); err != nil {
@@ -101,7 +129,7 @@ func decodeChunkMetadata(c *RecordingChunk, get func(string) string) error {
 		return invalid(ReasonInvalidValue, HeaderContentType, "must be audio/mpeg")
 	}
 	n, err := strconv.Atoi(get(HeaderChunk))
-	if err != nil || n < 0 || n >= MaxChunks {
+	if err != nil || n < 0 || n >= MaxChunks || strconv.Itoa(n) != get(HeaderChunk) {
 		return invalid(ReasonInvalidValue, HeaderChunk, "must be a chunk number from 0")
 	}
 	c.Chunk = n

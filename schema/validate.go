@@ -21,6 +21,9 @@ var (
 	// These are compiled once and never written: constants in all but name.
 	tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	idPattern     = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+	// timestampPattern is the shape of an RFC 3339 timestamp with a zone,
+	// as the JSON Schema files spell it too.
+	timestampPattern = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`)
 )
 
 // ValidTenantID reports whether s may be a tenant id. Tenant ids become
