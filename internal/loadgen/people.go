@@ -1,0 +1,175 @@
+package loadgen
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// person is a customer. People are not stored: each is derived from the
+// seed, the tenant and its place in the tenant's pool, so the same person
+// comes back with the same number and address without costing memory.
+type person struct {
+	first, last string
+	number      string // +4670xxxxxxx
+	email       string // lower case
+	handle      string // social media handle
+}
+
+// person picks a customer of the tenant. Low places in the pool are picked
+// far more often: some people call again and again.
+func (g *Generator) person(t *tenant) person {
+	u := g.rng.Float64()
+	k := int(float64(t.people) * u * u)
+	h := mix(g.seed ^ uint64(t.index)<<40 ^ uint64(k))
+	h2 := mix(h)
+	p := person{
+		first:  firstNames[h%uint64(len(firstNames))],
+		last:   lastNames[(h>>16)%uint64(len(lastNames))],
+		number: fmt.Sprintf("+4670%07d", (h>>32)%10_000_000),
+	}
+	first, last := ascii(p.first), ascii(p.last)
+	domain := domains[h2%uint64(len(domains))]
+	switch (h2 >> 8) % 4 {
+	case 0:
+		p.email = first + "." + last + "@" + domain
+	case 1:
+		p.email = fmt.Sprintf("%s%s%02d@%s", first, last, (h2>>16)%100, domain)
+	case 2:
+		p.email = first[:1] + "." + last + "@" + domain
+	default:
+		p.email = first + "_" + last + "@" + domain
+	}
+	p.handle = fmt.Sprintf("%s_%s%d", first, last, (h2>>24)%100)
+	return p
+}
+
+// agent is a contact-centre agent of a tenant: a pool of 30 per tenant.
+type agent struct{ id, name string }
+
+func (g *Generator) agent(t *tenant) agent {
+	k := g.rng.IntN(30)
+	h := mix(g.seed ^ 0xa6e47 ^ uint64(t.index)<<40 ^ uint64(k))
+	return agent{
+		id:   "a-" + pad(k+1, 3),
+		name: firstNames[h%uint64(len(firstNames))] + " " + lastNames[(h>>16)%uint64(len(lastNames))],
+	}
+}
+
+// mixCase sends some addresses as people type them: capitalised parts or
+// all upper case. arkiv must still find them case-insensitively.
+func (g *Generator) mixCase(email string) string {
+	if !g.chance(shareMixedCase) {
+		return email
+	}
+	if g.chance(0.3) {
+		return strings.ToUpper(email)
+	}
+	b := []rune(email)
+	up := true
+	for i, r := range b {
+		if up {
+			b[i] = unicode.ToUpper(r)
+		}
+		up = r == '.' || r == '@' || r == '_'
+	}
+	return string(b)
+}
+
+// ascii lower-cases a name and drops its diacritics, as e-mail local parts
+// usually do.
+func ascii(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r = unicode.ToLower(r); r {
+		case 'å', 'ä', 'á', 'à':
+			return 'a'
+		case 'ö', 'ø', 'ó':
+			return 'o'
+		case 'é', 'è':
+			return 'e'
+		case 'ü':
+			return 'u'
+		case ' ', '-':
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// mix is splitmix64's finaliser: a cheap, well-spread hash of x.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// The word lists below are read-only.
+
+var firstNames = []string{
+	"Åsa", "Björn", "Märta", "Göran", "Örjan", "Håkan", "Linnéa", "Anna", "Lisa",
+	"Erik", "Karin", "Lars", "Maria", "Johan", "Sofia", "Jörgen", "Ingrid", "Mikael",
+	"Elin", "Per", "Kerstin", "Anders", "Maja", "Oskar", "Ebba", "Nils", "Sören",
+	"Agneta", "Åke", "Ulla", "Hanna", "Mats", "Zlatan", "Amira", "Ahmed", "Fatima",
+}
+
+var lastNames = []string{
+	"Ström", "Åberg", "Söderberg", "Lindqvist", "Öberg", "Nyström", "Bäckström",
+	"Johansson", "Andersson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Ek",
+	"Holmström", "Sjöberg", "Wallén", "Berg", "Lundgren", "Hägg", "Björk", "Dahl",
+	"Engström", "Forsberg", "Hedlund", "Åkesson", "Sandström", "Ali", "Yilmaz",
+}
+
+var domains = []string{
+	"gmail.com", "hotmail.se", "telia.com", "outlook.com", "bredband.net",
+	"foretaget.se", "icloud.com", "live.se",
+}
+
+var subjects = []string{
+	"Fråga om faktura", "Ändra adress", "Återbetalning", "Reklamation av vara",
+	"Uppsägning av abonnemang", "Leveransen har inte kommit", "Byte av betalningsdag",
+	"Fel belopp på räkningen", "Kontakta mig angående min order", "Klagomål på bemötande",
+}
+
+var bodies = []string{
+	"Hej!\n\nJag har fått en faktura som jag inte känner igen. Kan ni förklara vad den gäller?",
+	"Hej,\n\nmin leverans skulle ha kommit i tisdags men jag har fortfarande inte fått något.",
+	"Hej\n\nJag vill säga upp mitt abonnemang från och med nästa månad.",
+	"Hej!\n\nVi har flyttat och behöver ändra adressen på kontot. Ny adress: Storgatan 12, 114 55 Stockholm.",
+	"Hej,\n\nbeloppet på senaste räkningen stämmer inte med avtalet. Jag bifogar kvittot.",
+}
+
+var socialPosts = []string{
+	"Tredje gången jag försöker nå er kundtjänst, ingen svarar!",
+	"Varför har mitt paket fastnat i Jönköping i en vecka?",
+	"Tack till Anna i kundtjänsten som löste mitt problem på två minuter 👏",
+	"Er app loggar ut mig hela tiden, går det att fixa?",
+}
+
+var chatterOpenings = []string{
+	"Hej!", "Hej, jag har en fråga.", "Hallå?", "Hej, behöver hjälp med min order",
+	"God morgon!",
+}
+
+var agentGreetings = []string{
+	"Hej %s, vad gäller det?", "Hej %s! Hur kan jag hjälpa dig?", "Välkommen %s, vad kan jag göra för dig?",
+}
+
+var chatterLines = []string{
+	"Min faktura verkar vara fel.", "Paketet har inte kommit än.",
+	"Kan jag ändra leveransadressen?", "Jag vill säga upp mitt abonnemang.",
+	"Det står att betalningen misslyckades.", "Okej, tack!", "Hur lång tid tar det?",
+	"Jag har redan provat att starta om.", "Perfekt, då förstår jag.",
+}
+
+var agentLines = []string{
+	"Jag ska kolla det åt dig, ett ögonblick.", "Tack, jag ser ärendet nu.",
+	"Det ska vara åtgärdat inom två arbetsdagar.", "Jag har skickat en bekräftelse till din e-post.",
+	"Kan du bekräfta ditt namn?", "Jag förstår, det är beklagligt.", "Då är det ordnat!",
+}
+
+var comments = []string{
+	"Snabb hjälp, tack!", "Lång väntetid men trevligt bemötande.", "Fick inget svar på min fråga.",
+	"Mycket bra service 😊", "Agenten var kunnig och vänlig.", "För lång kö.",
+	"Bäst i stan!", "Problemet är inte löst.",
+}
