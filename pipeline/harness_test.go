@@ -126,6 +126,7 @@ func (h *harness) drain(group string, metrics *pipeline.Metrics) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	defer lake.Close()
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ing, err := pipeline.NewIngester(pipeline.Options{Brokers: h.brokers, Group: group, Lake: lake,
 		Config: h.cfg, Logger: log, Drain: true, Metrics: metrics})

@@ -81,7 +81,7 @@ func (ing *Ingester) Run(ctx context.Context) error {
 		Brokers:           ing.opts.Brokers,
 		Topics:            ing.opts.Config.Topics.Inputs(),
 		StartOffset:       kafka.FirstOffset,
-		HeartbeatInterval: time.Second,
+		HeartbeatInterval: min(time.Second, ing.opts.SessionTimeout/4),
 		SessionTimeout:    ing.opts.SessionTimeout,
 		RebalanceTimeout:  ing.opts.SessionTimeout * 3,
 		JoinGroupBackoff:  500 * time.Millisecond,

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 
@@ -11,6 +13,10 @@ import (
 // plan lists the files a flush publishes: one Parquet file per dataset and
 // tenant-day with rows, and one media object per completed recording.
 func (p *processor) plan(flushID string) ([]fileJob, error) {
+	media, err := p.mediaJobs()
+	if err != nil {
+		return nil, err
+	}
 	var jobs []fileJob
 	jobs = appendParquetJobs(jobs, schema.DatasetInquiries, flushID, p.b.inquiries, sinks.SortInquiries)
 	jobs = appendParquetJobs(jobs, schema.DatasetChatlogs, flushID, p.b.chatlogs, func(r []schema.ChatlogRow) {
@@ -22,10 +28,6 @@ func (p *processor) plan(flushID string) ([]fileJob, error) {
 	jobs = appendParquetJobs(jobs, schema.DatasetRecordings, flushID, p.b.recordingRows(), func(r []schema.RecordingRow) {
 		sinks.SortByInquiryID(r, func(x *schema.RecordingRow) string { return x.InquiryID })
 	})
-	media, err := p.mediaJobs()
-	if err != nil {
-		return nil, err
-	}
 	return append(jobs, media...), nil
 }
 
@@ -42,20 +44,28 @@ func appendParquetJobs[T any](jobs []fileJob, dataset, flushID string, groups ma
 }
 
 // mediaJobs copies each completed recording from the spool into its media
-// object. An object that already exists was archived before (upstream sent
-// the recording again): it is left as it is and not listed, so that rolling
-// this flush back can never remove it.
+// object. An object that already exists was archived before: if upstream
+// sent the same bytes again it is left as it is and not listed, so that
+// rolling this flush back can never remove it; if the bytes differ, the new
+// recording is dead-lettered: archived evidence is never overwritten.
 func (p *processor) mediaJobs() ([]fileJob, error) {
 	var jobs []fileJob
+	planned := map[string]string{} // object -> sha256 planned in this flush
 	for _, f := range p.b.finished {
 		if f.row == nil {
 			continue
 		}
-		if _, err := p.lake.FS().Stat(f.row.Object); err == nil {
-			continue
-		} else if !sinks.IsNotExist(err) {
-			return nil, fmt.Errorf("check media object: %w", err)
+		existing, err := p.existingMedia(f.row.Object, planned)
+		if err != nil {
+			return nil, err
 		}
+		if existing != "" {
+			if existing != f.row.SHA256 {
+				p.conflict(f)
+			}
+			continue
+		}
+		planned[f.row.Object] = f.row.SHA256
 		tp, stream := f.tp, f.stream
 		jobs = append(jobs, fileJob{path: f.row.Object, dataset: sinks.MediaDataset, write: func(w io.Writer) error {
 			_, _, err := p.lake.CopySpooled(w, tp, stream)
@@ -63,4 +73,35 @@ func (p *processor) mediaJobs() ([]fileJob, error) {
 		}})
 	}
 	return jobs, nil
+}
+
+// existingMedia returns the sha256 of an object already in the lake or
+// planned by this flush, or "" when there is none.
+func (p *processor) existingMedia(object string, planned map[string]string) (string, error) {
+	if sum, ok := planned[object]; ok {
+		return sum, nil
+	}
+	f, err := p.lake.FS().Open(object)
+	if sinks.IsNotExist(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("check media object: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read media object: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// conflict turns a recording whose id is archived with other bytes into a
+// dead letter.
+func (p *processor) conflict(f *finished) {
+	d := p.asm.deadStream(f.tp, &f.stream, schema.ReasonInvalidValue,
+		"recording-id is already archived with different content")
+	f.row, f.dead = nil, d.dead
+	p.b.rows--
+	p.b.dead = append(p.b.dead, *d.dead)
 }

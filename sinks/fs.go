@@ -29,6 +29,11 @@ type FS interface {
 	Stat(name string) (fs.FileInfo, error)
 	// SyncDir makes the entries of a directory durable.
 	SyncDir(name string) error
+	// TryLock takes an exclusive inter-process lock on a lock file, or
+	// fails at once with ErrLocked. A dead process holds no lock.
+	TryLock(name string) (release func() error, err error)
+	// Lock takes the lock, waiting for it.
+	Lock(name string) (release func() error, err error)
 }
 
 // File is a file being written.

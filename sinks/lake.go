@@ -28,13 +28,16 @@ const (
 
 // Lake is an open lake: a filesystem and the rules for writing into it.
 type Lake struct {
-	fs  FS
-	log *slog.Logger
+	fs         FS
+	log        *slog.Logger
+	tmp        string // this process's folder under _arkiv/tmp
+	releaseTmp func() error
 }
 
-// Open opens (creating if needed) the lake on fsys and sweeps temporary
-// files left by a crash. It does not recover flushes: that happens per
-// topic-partition when ingest takes one over (RecoverFlushes).
+// Open opens (creating if needed) the lake on fsys, claims a tmp folder of
+// its own and removes those of processes that died. It does not recover
+// flushes: that happens per topic-partition when ingest takes one over
+// (RecoverFlushes). Close the lake when done.
 func Open(fsys FS, log *slog.Logger) (*Lake, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -45,6 +48,9 @@ func Open(fsys FS, log *slog.Logger) (*Lake, error) {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
+	if err := l.claimTmp(); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -53,23 +59,6 @@ func OpenDir(dir string, log *slog.Logger) (*Lake, error) { return Open(DirFS{Ro
 
 // FS returns the lake's filesystem.
 func (l *Lake) FS() FS { return l.fs }
-
-// SweepTmp removes files left under _arkiv/tmp by a process that died while
-// writing. Only call it when no other process is publishing into the lake
-// (at the start of a single-process command); ingest replicas leave each
-// other's temporary files alone and remove their own on error.
-func (l *Lake) SweepTmp() error {
-	entries, err := l.fs.ReadDir(TmpDir)
-	if err != nil {
-		return fmt.Errorf("list tmp: %w", err)
-	}
-	for _, e := range entries {
-		if err := l.fs.RemoveAll(TmpDir + "/" + e.Name()); err != nil {
-			return fmt.Errorf("sweep tmp: %w", err)
-		}
-	}
-	return nil
-}
 
 // PartitionDir is the folder of one dataset, tenant and day.
 func PartitionDir(dataset, tenant, day string) string {
@@ -85,7 +74,8 @@ func MediaObject(tenant, day, inquiryID, recordingID string) string {
 // under _arkiv/tmp, is fsynced and renamed to name, and name's directory is
 // fsynced. If Publish returns nil the file is durable under its name; if it
 // returns an error, name is unchanged and no temporary file is left behind
-// (unless the process dies, in which case SweepTmp finds it).
+// (unless the process dies: the next Open removes the tmp folders of dead
+// processes).
 func (l *Lake) Publish(name string, write func(w io.Writer) error) error {
 	if err := checkLakePath(name); err != nil {
 		return err
@@ -102,7 +92,7 @@ func (l *Lake) Publish(name string, write func(w io.Writer) error) error {
 }
 
 func (l *Lake) writeTmp(write func(w io.Writer) error) (string, error) {
-	tmp := TmpDir + "/" + randomID() + tmpSuffix
+	tmp := l.tmp + "/" + randomID() + tmpSuffix
 	f, err := l.fs.Create(tmp)
 	if err != nil {
 		return "", fmt.Errorf("create temporary file: %w", err)

@@ -23,6 +23,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	group := fs.String("group", "arkiv", "Kafka consumer group")
 	metricsAddr := fs.String("metrics", "", "serve /metrics, /healthz and /readyz on this address")
 	drain := fs.Bool("drain", false, "stop once every partition is archived up to its current end")
+	session := fs.Duration("session-timeout", 10*time.Second, "consumer group session timeout: how long a dead replica keeps its partitions")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,10 +38,11 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer lake.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ing, err := pipeline.NewIngester(pipeline.Options{Brokers: splitList(*brokers), Group: *group, Lake: lake,
-		Config: cfg, Metrics: pipeline.NewMetrics(reg), Logger: e.log, Drain: *drain})
+		Config: cfg, Metrics: pipeline.NewMetrics(reg), Logger: e.log, Drain: *drain, SessionTimeout: *session})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ package broker
 import (
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -41,6 +42,8 @@ func Start(o Options) (*Broker, error) {
 		kfake.NumBrokers(1),
 		kfake.SeedTopics(int32(o.Partitions), o.Topics...),
 		kfake.DefaultNumPartitions(o.Partitions),
+		// Short session timeouts let tests and demos rebalance quickly.
+		kfake.GroupMinSessionTimeout(500 * time.Millisecond),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
 			if used {
 				return net.Listen(network, "127.0.0.1:0")

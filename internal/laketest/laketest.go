@@ -157,3 +157,29 @@ func ReadRows[T any](root, dataset string) ([]T, error) {
 	})
 	return all, err
 }
+
+// ReadTenantRows reads a dataset's rows grouped by the tenant of their
+// folder.
+func ReadTenantRows[T any](root, dataset string) (map[string][]T, error) {
+	out := map[string][]T{}
+	base := filepath.Join(root, dataset)
+	tenants, err := os.ReadDir(base)
+	if os.IsNotExist(err) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tenants {
+		name, ok := strings.CutPrefix(t.Name(), "tenant=")
+		if !ok {
+			continue
+		}
+		rows, err := ReadRows[T](base, t.Name())
+		if err != nil {
+			return nil, err
+		}
+		out[name] = append(out[name], rows...)
+	}
+	return out, nil
+}

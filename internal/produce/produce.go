@@ -47,7 +47,6 @@ func New(o Options) (*Producer, error) {
 		Balancer:     &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    o.BatchSize,
-		BatchBytes:   64 << 20,
 		BatchTimeout: 2 * time.Millisecond,
 		Compression:  codec,
 		MaxAttempts:  5,
