@@ -20,6 +20,8 @@ type assembler struct {
 	lake     *sinks.Lake
 	maxBytes int64
 	open     map[sinks.TopicPartition]map[string]*sinks.SpoolStream
+	// dirty are the open streams with chunks spooled since the last sync.
+	dirty map[sinks.TopicPartition]map[string]bool
 }
 
 // finished is what happened to a stream that left the assembler.
@@ -32,7 +34,8 @@ type finished struct {
 }
 
 func newAssembler(lake *sinks.Lake, maxBytes int64) *assembler {
-	return &assembler{lake: lake, maxBytes: maxBytes, open: map[sinks.TopicPartition]map[string]*sinks.SpoolStream{}}
+	return &assembler{lake: lake, maxBytes: maxBytes, open: map[sinks.TopicPartition]map[string]*sinks.SpoolStream{},
+		dirty: map[sinks.TopicPartition]map[string]bool{}}
 }
 
 // restore loads the open streams of a checkpoint.
@@ -40,7 +43,6 @@ func (a *assembler) restore(cp sinks.Checkpoint) {
 	m := map[string]*sinks.SpoolStream{}
 	for i := range cp.Open {
 		s := cp.Open[i]
-		s.UpdatedAt = time.Now() // the timeout counts from when we could see chunks again
 		m[s.ID] = &s
 	}
 	a.open[cp.TopicPartition] = m
@@ -101,6 +103,7 @@ func (a *assembler) add(tp sinks.TopicPartition, offset int64, c *schema.Recordi
 	if err := a.lake.SpoolChunk(tp, id, c.Chunk, c.Data); err != nil {
 		return nil, fmt.Errorf("spool recording chunk: %w", err)
 	}
+	a.markDirty(tp, id)
 	s.Chunks = insertSorted(s.Chunks, c.Chunk)
 	s.Bytes += int64(len(c.Data))
 	s.LastOffset, s.UpdatedAt = offset, now
@@ -162,10 +165,13 @@ func (a *assembler) deadStream(tp sinks.TopicPartition, s *sinks.SpoolStream, re
 	}}
 }
 
-// expire dead-letters streams that saw no chunk for longer than timeout.
-func (a *assembler) expire(now time.Time, timeout time.Duration) []*finished {
+// expire dead-letters the streams of the given partitions whose last chunk
+// is older than timeout at now. Stream times are Kafka message times, so a
+// replay or a backfill ages streams by the data, not by the wall clock.
+func (a *assembler) expire(tps []sinks.TopicPartition, now time.Time, timeout time.Duration) []*finished {
 	var out []*finished
-	for tp, m := range a.open {
+	for _, tp := range tps {
+		m := a.open[tp]
 		for id, s := range m {
 			if now.Sub(s.UpdatedAt) < timeout {
 				continue
@@ -180,4 +186,28 @@ func (a *assembler) expire(now time.Time, timeout time.Duration) []*finished {
 func insertSorted(xs []int, v int) []int {
 	i, _ := slices.BinarySearch(xs, v)
 	return slices.Insert(xs, i, v)
+}
+
+func (a *assembler) markDirty(tp sinks.TopicPartition, id string) {
+	if a.dirty[tp] == nil {
+		a.dirty[tp] = map[string]bool{}
+	}
+	a.dirty[tp][id] = true
+}
+
+// syncOpen makes the spooled chunks of every stream that stays open durable,
+// before a checkpoint lists them. Finished streams need no sync: their bytes
+// become a media object that is synced itself.
+func (a *assembler) syncOpen() error {
+	for tp, ids := range a.dirty {
+		for id := range ids {
+			if s, ok := a.open[tp][id]; ok {
+				if err := a.lake.SyncSpoolStream(tp, *s); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	clear(a.dirty)
+	return nil
 }

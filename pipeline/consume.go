@@ -14,7 +14,7 @@ import (
 )
 
 // consume reads the owned partitions and feeds the processor until ctx ends
-// or, when ends is not empty, every partition reached its end. Each partition
+// or, when draining, every partition reached its end as of the start. Each partition
 // has its own reader goroutine that also decodes, so decoding runs on every
 // core while the processor keeps each partition's order.
 func (ing *Ingester) consume(ctx context.Context, proc *processor, ends map[sinks.TopicPartition]int64) (bool, error) {
@@ -23,8 +23,9 @@ func (ing *Ingester) consume(ctx context.Context, proc *processor, ends map[sink
 	items := make(chan item, 8192)
 	errs := make(chan error, len(proc.committed))
 	var wg sync.WaitGroup
+	draining := ing.opts.Drain
 	for tp, cp := range proc.committed {
-		end, draining := ends[tp]
+		end := ends[tp]
 		if draining && cp.Next >= end {
 			continue
 		}
@@ -64,7 +65,7 @@ func (ing *Ingester) loop(ctx context.Context, proc *processor, items <-chan ite
 		case err := <-errs:
 			return false, err
 		case now := <-tick.C:
-			proc.expireStreams(now)
+			proc.expireIdleStreams(now)
 			if proc.due(now) {
 				if err := proc.flush(ctx); err != nil {
 					return false, err
@@ -80,7 +81,7 @@ func (ing *Ingester) loop(ctx context.Context, proc *processor, items <-chan ite
 // the graceful part of a shutdown or rebalance.
 func (ing *Ingester) finish(ctx context.Context, proc *processor, drained bool) (bool, error) {
 	if drained {
-		proc.expireStreams(time.Now())
+		proc.expireIdleStreams(time.Now())
 	}
 	if err := proc.flush(ctx); err != nil {
 		return false, err
@@ -116,6 +117,7 @@ func (ing *Ingester) readPartition(ctx context.Context, tp sinks.TopicPartition,
 		offset = m.Offset + 1
 		lag.Set(float64(max(0, m.HighWaterMark-offset)))
 		it := ing.dec.decode(toRecord(tp, m))
+		it.caughtUp = offset >= m.HighWaterMark
 		select {
 		case out <- it:
 		case <-ctx.Done():

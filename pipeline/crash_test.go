@@ -183,7 +183,7 @@ func TestCrashExactlyOnce(t *testing.T) {
 		t.Skip("kills a child process many times")
 	}
 	h := newHarness(t, testConfig)
-	kills := 6
+	kills := 20
 	cfg := h.configFile("ingest: {flush_rows: 300, flush_interval: 50ms}")
 	load := loadgen.Options{Tenants: 5, Count: 1500, Seed: 7, Recordings: true, RecordingBytes: 48 << 10, ChunkBytes: 8 << 10}
 	start := time.Now()

@@ -38,6 +38,7 @@ type processor struct {
 	committed map[sinks.TopicPartition]sinks.Checkpoint
 	onCommit  func(next map[sinks.TopicPartition]int64)
 	lastFlush time.Time
+	caughtUp  map[sinks.TopicPartition]bool
 }
 
 // fileJob is one file a flush publishes.
@@ -48,6 +49,7 @@ type fileJob struct {
 }
 
 func (p *processor) take(it *item) error {
+	p.caughtUp[it.tp] = it.caughtUp
 	if it.kind == itemChunk {
 		return p.takeChunk(it)
 	}
@@ -57,7 +59,7 @@ func (p *processor) take(it *item) error {
 
 func (p *processor) takeChunk(it *item) error {
 	p.b.add(it) // moves the offset; a chunk adds no row by itself
-	f, err := p.asm.add(it.tp, it.offset, it.chunk, time.Now())
+	f, err := p.asm.add(it.tp, it.offset, it.chunk, it.at)
 	if err != nil {
 		return err
 	}
@@ -70,15 +72,29 @@ func (p *processor) takeChunk(it *item) error {
 		}
 		p.b.addFinished(f)
 	}
-	p.metrics.OpenRecordings.Set(float64(p.asm.openCount()))
+	p.expire([]sinks.TopicPartition{it.tp}, it.at)
 	return nil
 }
 
-// expireStreams dead-letters recordings whose chunks stopped arriving.
-func (p *processor) expireStreams(now time.Time) {
-	for _, f := range p.asm.expire(now, time.Duration(p.cfg.Ingest.ChunkTimeout)) {
+// expireIdleStreams dead-letters recordings whose chunks stopped arriving,
+// on partitions that are caught up: there the wall clock is the data's
+// clock. (While a partition is behind, its own message times age streams.)
+func (p *processor) expireIdleStreams(now time.Time) {
+	var idle []sinks.TopicPartition
+	for tp, caughtUp := range p.caughtUp {
+		if caughtUp {
+			idle = append(idle, tp)
+		}
+	}
+	p.expire(idle, now)
+}
+
+func (p *processor) expire(tps []sinks.TopicPartition, now time.Time) {
+	for _, f := range p.asm.expire(tps, now, time.Duration(p.cfg.Ingest.ChunkTimeout)) {
 		p.b.addFinished(f)
-		p.b.next[f.tp] = max(p.b.next[f.tp], p.committed[f.tp].Next)
+		if _, moved := p.b.next[f.tp]; !moved {
+			p.b.next[f.tp] = p.committed[f.tp].Next // the checkpoint must drop the stream
+		}
 	}
 	p.metrics.OpenRecordings.Set(float64(p.asm.openCount()))
 }
@@ -100,6 +116,9 @@ func (p *processor) flush(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
+	if err := p.asm.syncOpen(); err != nil {
+		return err
+	}
 	id := sinks.NewFlushID()
 	jobs, err := p.plan(id)
 	if err != nil {

@@ -125,11 +125,12 @@ func (ing *Ingester) runGeneration(ctx context.Context, gen *kafka.Generation) (
 		return false, err
 	}
 	proc.onCommit = func(next map[sinks.TopicPartition]int64) { commitKafkaOffsets(gen, next, ing.log) }
-	ends := map[sinks.TopicPartition]int64{}
-	if ing.opts.Drain {
-		if ends, err = highWatermarks(ctx, ing.opts.Brokers, owned); err != nil {
-			return false, err
-		}
+	ends, err := highWatermarks(ctx, ing.opts.Brokers, owned)
+	if err != nil {
+		return false, err
+	}
+	for tp, end := range ends {
+		proc.caughtUp[tp] = proc.committed[tp].Next >= end
 	}
 	type result struct {
 		drained bool
@@ -165,7 +166,8 @@ func (ing *Ingester) takeOver(owned []sinks.TopicPartition, owner string) (*proc
 	proc := &processor{lake: lake, cfg: ing.opts.Config, metrics: ing.metrics, log: ing.log,
 		dlq: ing.opts.DeadLetters, asm: newAssembler(lake, ing.opts.Config.Ingest.MaxRecordingBytes),
 		b: newBatch(), owner: owner, workers: max(2, runtime.GOMAXPROCS(0)),
-		committed: map[sinks.TopicPartition]sinks.Checkpoint{}, lastFlush: time.Now()}
+		committed: map[sinks.TopicPartition]sinks.Checkpoint{}, lastFlush: time.Now(),
+		caughtUp: map[sinks.TopicPartition]bool{}}
 	for _, tp := range owned {
 		cp, err := lake.ReadCheckpoint(tp)
 		if err != nil {

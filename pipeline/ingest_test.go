@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -26,7 +27,7 @@ tenants:
     masked_ivr_modules: [enter_card]
 ingest:
   flush_interval: 200ms
-  chunk_timeout: 1ms
+  chunk_timeout: 1s
 `
 
 // Secrets that must never reach the lake, the logs or the dead-letter topic.
@@ -103,6 +104,9 @@ func TestIngestEndToEnd(t *testing.T) {
 	bad[0].Value = append([]byte("X"), bad[0].Value[1:]...) // checksum mismatch
 	msgs = append(msgs, bad...)
 	h.send(msgs...)
+	// The incomplete recording is dead-lettered once its partition is caught
+	// up and its last chunk is older than chunk_timeout.
+	time.Sleep(1100 * time.Millisecond)
 
 	m := pipeline.NewMetrics(nil)
 	h.drain("e2e", m)

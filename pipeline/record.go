@@ -57,4 +57,6 @@ type item struct {
 	chunk    *schema.RecordingChunk
 	dead     *DeadLetter
 	received time.Time
+	at       time.Time // the Kafka message's timestamp
+	caughtUp bool      // the partition had nothing after this record when it was read
 }

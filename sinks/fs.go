@@ -15,6 +15,8 @@ type FS interface {
 	Create(name string) (File, error)
 	// Open opens a file for reading.
 	Open(name string) (ReadFile, error)
+	// OpenSync opens an existing file so that it can be synced.
+	OpenSync(name string) (File, error)
 	// Rename atomically replaces newname with oldname.
 	Rename(oldname, newname string) error
 	// Remove deletes a file or an empty directory.
@@ -62,6 +64,9 @@ func (d DirFS) Create(name string) (File, error) { return os.Create(d.path(name)
 
 // Open implements FS.
 func (d DirFS) Open(name string) (ReadFile, error) { return os.Open(d.path(name)) }
+
+// OpenSync implements FS.
+func (d DirFS) OpenSync(name string) (File, error) { return os.OpenFile(d.path(name), os.O_RDWR, 0) }
 
 // Rename implements FS.
 func (d DirFS) Rename(o, n string) error { return os.Rename(d.path(o), d.path(n)) }

@@ -3,8 +3,10 @@ package sinks
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strconv"
 )
 
@@ -30,15 +32,57 @@ func spoolChunkPath(tp TopicPartition, streamID string, chunk int) string {
 	return SpoolStreamDir(tp, streamID) + "/" + strconv.Itoa(chunk) + ".part"
 }
 
-// SpoolChunk durably stores one chunk of a recording.
+// SpoolChunk stores one chunk of a recording, not yet durably: most
+// recordings complete within one flush and are read back from the page
+// cache, so only the chunks of streams still open at a checkpoint are
+// synced (SyncSpoolStream) before the checkpoint lists them. A chunk file
+// not listed in a checkpoint is removed by RecoverSpool after a crash.
 func (l *Lake) SpoolChunk(tp TopicPartition, streamID string, chunk int, data []byte) error {
 	if err := tp.check(); err != nil {
 		return err
 	}
-	return l.Publish(spoolChunkPath(tp, streamID, chunk), func(w io.Writer) error {
-		_, err := w.Write(data)
+	dir := SpoolStreamDir(tp, streamID)
+	if err := l.fs.MkdirAll(dir); err != nil {
+		return fmt.Errorf("spool chunk: %w", err)
+	}
+	f, err := l.fs.Create(spoolChunkPath(tp, streamID, chunk))
+	if err != nil {
+		return fmt.Errorf("spool chunk: %w", err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spool chunk: %w", err)
+	}
+	return nil
+}
+
+// SyncSpoolStream makes a stream's chunks and folders durable. When it
+// returns nil, a checkpoint may list the stream.
+func (l *Lake) SyncSpoolStream(tp TopicPartition, s SpoolStream) error {
+	for _, c := range s.Chunks {
+		if err := l.syncFile(spoolChunkPath(tp, s.ID, c)); err != nil {
+			return fmt.Errorf("sync spooled chunk: %w", err)
+		}
+	}
+	dir := SpoolStreamDir(tp, s.ID)
+	for _, d := range []string{dir, path.Dir(dir), path.Dir(path.Dir(dir)), SpoolDir} {
+		if err := l.fs.SyncDir(d); err != nil {
+			return fmt.Errorf("sync spool folder: %w", err)
+		}
+	}
+	return nil
+}
+
+func (l *Lake) syncFile(name string) error {
+	f, err := l.fs.OpenSync(name)
+	if err != nil {
 		return err
-	})
+	}
+	err = f.Sync()
+	return errors.Join(err, f.Close())
 }
 
 // CopySpooled writes the chunks of a stream in order to w and returns the
