@@ -257,3 +257,33 @@ func recordingChunks(topic, tenant, inquiry, recording, started string, audio []
 	}
 	return out
 }
+
+// partitionEnds returns the end offset of every partition of a topic.
+func partitionEnds(t *testing.T, brokers []string, topic string) map[int]int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := conn.ReadPartitions(topic)
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]int64{}
+	for _, p := range parts {
+		leader, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end, err := leader.ReadLastOffset()
+		leader.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[p.ID] = end
+	}
+	return out
+}
