@@ -85,7 +85,11 @@ func (h *harness) child(lake, cfgPath, group string, extra ...string) *exec.Cmd 
 	return cmd
 }
 
-func (h *harness) produceLoad(o loadgen.Options) {
+func (h *harness) produceLoad(o loadgen.Options) { h.produceLoadTruth(o) }
+
+// produceLoadTruth publishes a loadgen stream and returns the generator,
+// whose Truth says what the lake must hold.
+func (h *harness) produceLoadTruth(o loadgen.Options) *loadgen.Generator {
 	h.t.Helper()
 	tp := h.cfg.Topics
 	o.Topics = loadgen.Topics{Inquiries: tp.Inquiries, Chatlogs: tp.Chatlogs, Recordings: tp.Recordings, Surveys: tp.Surveys}
@@ -101,7 +105,7 @@ func (h *harness) produceLoad(o loadgen.Options) {
 			batch = batch[:0]
 		}
 		if !ok {
-			return
+			return g
 		}
 	}
 }
