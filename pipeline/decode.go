@@ -64,11 +64,11 @@ func (d *decoder) inquiry(it item, r Record) item {
 }
 
 func (d *decoder) chatlog(it item, r Record) item {
-	if refusesChatStorage(r.Value) {
+	c, err := schema.DecodeChatLog(r.Value)
+	if (err == nil && !*c.ChatStoreConsent) || (err != nil && refusesChatStorage(r.Value)) {
 		d.metrics.ConsentDropped.WithLabelValues("chatlog").Inc()
 		return it // refused: dropped unseen, whatever else is wrong with it
 	}
-	c, err := schema.DecodeChatLog(r.Value)
 	if err != nil {
 		return d.dead(it, r, schema.DatasetChatlogs, err)
 	}

@@ -2,9 +2,12 @@ package schema
 
 import (
 	"bytes"
-	"encoding/json"
+	"strconv"
+
 	"errors"
 	"fmt"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"reflect"
 	"strings"
 	"time"
@@ -54,33 +57,16 @@ func DecodeSurvey(data []byte) (*Survey, error) {
 	return &s, nil
 }
 
-// decodeJSON decodes one JSON object. Its errors say where and what kind of
+// decodeJSON decodes one JSON object in a single pass with the JSON v2
+// semantics the contract needs: member names match exactly (encoding/json
+// would let "TENANT_ID" override "tenant_id"), duplicate names and trailing
+// data are errors, strings must be valid UTF-8, timestamps strict RFC 3339.
+// Unknown members are ignored. Its errors say where and what kind of
 // problem, never the text that was there.
-//
-// The value is parsed twice: first generically, to hold encoding/json to the
-// contract where it is laxer (see vetFields), then into v.
 func decodeJSON(data []byte, v any) error {
 	data = bytes.Trim(data, jsonSpace)
 	if len(data) == 0 || data[0] != '{' {
 		return invalid(ReasonMalformed, "", "value is not a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
-		return describeJSONError(err)
-	}
-	if dec.InputOffset() != int64(len(data)) {
-		return invalid(ReasonMalformed, "", "value has more after the JSON object")
-	}
-	changed, err := vetFields(tree, reflect.TypeOf(v).Elem(), "")
-	if err != nil {
-		return err
-	}
-	if changed {
-		if data, err = json.Marshal(tree); err != nil {
-			return invalid(ReasonMalformed, "", "value is not valid JSON for this topic")
-		}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return describeJSONError(err)
@@ -90,83 +76,6 @@ func decodeJSON(data []byte, v any) error {
 
 // jsonSpace is the white space JSON allows around a value (RFC 8259).
 const jsonSpace = " \t\r\n"
-
-var timeType = reflect.TypeFor[time.Time]()
-
-// vetFields walks a generically decoded JSON value along the Go type t it is
-// about to be decoded into, and reports whether it changed the value.
-//
-// encoding/json matches object keys to fields case-insensitively; the
-// contract's names are exact. A key that differs from a field's name only in
-// letter case ("TENANT_ID") is an unknown field, which the contract ignores:
-// vetFields removes it, so that it cannot override the real field.
-//
-// Timestamps are checked strictly (see parseTimestamp), with the field named.
-func vetFields(v any, t reflect.Type, path string) (changed bool, err error) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch {
-	case t == timeType:
-		return false, checkTimestamp(path, v)
-	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8:
-		items, _ := v.([]any) // a wrong type is reported by encoding/json
-		for _, item := range items {
-			c, err := vetFields(item, t.Elem(), path)
-			if err != nil {
-				return false, err
-			}
-			changed = changed || c
-		}
-	case t.Kind() == reflect.Struct:
-		obj, _ := v.(map[string]any)
-		if obj == nil {
-			return false, nil
-		}
-		names := make(map[string]bool, t.NumField())
-		for i := range t.NumField() {
-			names[fieldName(t.Field(i))] = true
-		}
-		for key := range obj {
-			if names[key] {
-				continue
-			}
-			for name := range names {
-				if strings.EqualFold(key, name) {
-					delete(obj, key)
-					changed = true
-					break
-				}
-			}
-		}
-		for i := range t.NumField() { // in field order: the first error is stable
-			f := t.Field(i)
-			name := fieldName(f)
-			if val, ok := obj[name]; ok {
-				c, err := vetFields(val, f.Type, strings.TrimPrefix(path+"."+name, "."))
-				if err != nil {
-					return false, err
-				}
-				changed = changed || c
-			}
-		}
-	}
-	return changed, nil
-}
-
-func checkTimestamp(field string, v any) error {
-	switch s := v.(type) {
-	case nil:
-		return nil // null: absent
-	case string:
-		if _, ok := parseTimestamp(s); !ok {
-			return invalid(ReasonInvalidValue, field, "is not an RFC 3339 timestamp with a zone")
-		}
-		return nil
-	default:
-		return invalid(ReasonInvalidValue, field, "has the wrong JSON type, expected an RFC 3339 string")
-	}
-}
 
 // parseTimestamp parses an RFC 3339 timestamp with a zone. time.Parse alone
 // is laxer than RFC 3339: it takes one-digit hours, a comma before the
@@ -179,20 +88,58 @@ func parseTimestamp(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// describeJSONError turns a decoding error into an InvalidError that names
+// the field (from the error's JSON pointer) but never the value.
 func describeJSONError(err error) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	var parse *time.ParseError
+	var syntax *jsontext.SyntacticError
+	var semantic *json.SemanticError
 	switch {
 	case errors.As(err, &syntax):
-		return invalid(ReasonMalformed, "", fmt.Sprintf("invalid JSON near byte %d", syntax.Offset))
-	case errors.As(err, &typ):
-		return invalid(ReasonInvalidValue, typ.Field, "has the wrong JSON type, expected "+typ.Type.String())
-	case errors.As(err, &parse):
-		return invalid(ReasonInvalidValue, "", "a timestamp is not RFC 3339 with a zone")
+		return invalid(ReasonMalformed, "", fmt.Sprintf("invalid JSON near byte %d", syntax.ByteOffset))
+	case errors.As(err, &semantic):
+		field := fieldOf(semantic.JSONPointer)
+		if semantic.GoType == reflect.TypeFor[time.Time]() {
+			return invalid(ReasonInvalidValue, field, "is not an RFC 3339 timestamp with a zone")
+		}
+		if semantic.GoType != nil {
+			return invalid(ReasonInvalidValue, field, "has the wrong JSON type, expected "+describeGoType(semantic.GoType))
+		}
+		return invalid(ReasonInvalidValue, field, "is not valid for this field")
 	default:
 		return invalid(ReasonMalformed, "", "value is not valid JSON for this topic")
 	}
+}
+
+// fieldOf turns a JSON pointer like /ivr_inputs/0/digits into the
+// contract's dotted field name ivr_inputs.digits.
+func fieldOf(p jsontext.Pointer) string {
+	var parts []string
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil {
+			continue
+		}
+		parts = append(parts, tok)
+	}
+	return strings.Join(parts, ".")
+}
+
+func describeGoType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "number"
+	case reflect.Slice:
+		return "array"
+	case reflect.Struct:
+		return "object"
+	}
+	return t.String()
 }
 
 func utcPtr(t *time.Time) *time.Time {

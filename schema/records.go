@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"encoding/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"time"
 )
 
@@ -56,8 +56,8 @@ type Inquiry struct {
 	FromAddress      *string           `json:"from_address" privacy:"identifier"`
 	Subject          *string           `json:"subject" privacy:"identifier"`
 	ItemURL          *string           `json:"item_url" privacy:"plain"`
-	Body             json.RawMessage   `json:"body" privacy:"never"`
-	Attachments      json.RawMessage   `json:"attachments" privacy:"never"`
+	Body             jsontext.Value    `json:"body" privacy:"never"`
+	Attachments      jsontext.Value    `json:"attachments" privacy:"never"`
 	IVRInputs        []IVRInput        `json:"ivr_inputs" privacy:"plain"`
 	Recording        *RecordingConsent `json:"recording" privacy:"plain"`
 	ChatStoreConsent *bool             `json:"chat_store_consent" privacy:"plain"`

@@ -23,6 +23,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	group := fs.String("group", "arkiv", "Kafka consumer group")
 	metricsAddr := fs.String("metrics", "", "serve /metrics, /healthz and /readyz on this address")
 	drain := fs.Bool("drain", false, "stop once every partition is archived up to its current end")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to this file")
 	session := fs.Duration("session-timeout", 10*time.Second, "consumer group session timeout: how long a dead replica keeps its partitions")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -33,6 +34,13 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	lake, err := sinks.OpenDir(*lakeDir, e.log)
 	if err != nil {

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"github.com/go-json-experiment/json/jsontext"
+
 	"encoding/json"
 	"fmt"
 	"math"
@@ -359,7 +361,7 @@ type attachment struct {
 	Content     []byte `json:"content_base64"`
 }
 
-func (g *Generator) attachments(t *tenant, id string) json.RawMessage {
+func (g *Generator) attachments(t *tenant, id string) jsontext.Value {
 	var list []attachment
 	for range 1 + g.rng.IntN(3) {
 		name := g.token("bilaga")
@@ -469,4 +471,4 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-func jsonString(s string) json.RawMessage { return mustJSON(s) }
+func jsonString(s string) jsontext.Value { return mustJSON(s) }
