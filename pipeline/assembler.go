@@ -128,11 +128,11 @@ func streamOr(s *sinks.SpoolStream, id string) sinks.SpoolStream {
 func (a *assembler) reject(tp sinks.TopicPartition, s *sinks.SpoolStream, c *schema.RecordingChunk) *finished {
 	switch {
 	case s.Bytes+int64(len(c.Data)) > a.maxBytes:
-		return a.deadStream(tp, s, schema.ReasonTooLarge, "recording is larger than ingest.max_recording_bytes")
+		return deadStream(tp, s, schema.ReasonTooLarge, "recording is larger than ingest.max_recording_bytes")
 	case s.LastChunk >= 0 && c.Chunk > s.LastChunk, c.LastChunk && len(s.Chunks) > 0 && s.Chunks[len(s.Chunks)-1] > c.Chunk:
-		return a.deadStream(tp, s, schema.ReasonInvalidValue, "chunk numbers run past the last chunk")
+		return deadStream(tp, s, schema.ReasonInvalidValue, "chunk numbers run past the last chunk")
 	case !s.InquiryStartedAt.Equal(c.InquiryStartedAt):
-		return a.deadStream(tp, s, schema.ReasonInvalidValue, "chunks disagree on inquiry-started-at")
+		return deadStream(tp, s, schema.ReasonInvalidValue, "chunks disagree on inquiry-started-at")
 	}
 	return nil
 }
@@ -145,7 +145,7 @@ func (a *assembler) complete(tp sinks.TopicPartition, s *sinks.SpoolStream) (*fi
 		return nil, fmt.Errorf("read spooled recording: %w", err)
 	}
 	if s.SHA256 != "" && s.SHA256 != sum {
-		return a.deadStream(tp, s, schema.ReasonChecksumMismatch, "assembled recording does not match its sha256 header"), nil
+		return deadStream(tp, s, schema.ReasonChecksumMismatch, "assembled recording does not match its sha256 header"), nil
 	}
 	day := schema.Day(s.InquiryStartedAt)
 	row := &schema.RecordingRow{
@@ -158,7 +158,7 @@ func (a *assembler) complete(tp sinks.TopicPartition, s *sinks.SpoolStream) (*fi
 	return &finished{tp: tp, stream: *s, row: row}, nil
 }
 
-func (a *assembler) deadStream(tp sinks.TopicPartition, s *sinks.SpoolStream, reason schema.Reason, detail string) *finished {
+func deadStream(tp sinks.TopicPartition, s *sinks.SpoolStream, reason schema.Reason, detail string) *finished {
 	return &finished{tp: tp, stream: *s, dead: &DeadLetter{
 		Key: []byte(s.TenantID + "/" + s.InquiryID), Value: streamReference(tp, s),
 		Reason: reason, Detail: detail, Source: tp, Offset: s.LastOffset,
@@ -177,7 +177,7 @@ func (a *assembler) expire(tps []sinks.TopicPartition, now time.Time, timeout ti
 				continue
 			}
 			delete(m, id)
-			out = append(out, a.deadStream(tp, s, schema.ReasonIncomplete, "recording chunks stopped arriving before the last chunk"))
+			out = append(out, deadStream(tp, s, schema.ReasonIncomplete, "recording chunks stopped arriving before the last chunk"))
 		}
 	}
 	return out

@@ -37,6 +37,9 @@ func (ing *Ingester) consume(ctx context.Context, proc *processor, ends map[sink
 	}
 	go func() { wg.Wait(); close(items) }()
 	drained, err := ing.loop(ctx, proc, items, errs)
+	if err != nil {
+		err = errors.Join(err, proc.waitFlush()) // never leave a flush running
+	}
 	stopReading()
 	for range items { //nolint:revive // let readers exit
 	}
@@ -58,7 +61,7 @@ func (ing *Ingester) loop(ctx context.Context, proc *processor, items <-chan ite
 				return false, err
 			}
 			if proc.b.rows >= proc.cfg.Ingest.FlushRows || proc.b.bytes >= proc.cfg.Ingest.FlushBytes {
-				if err := proc.flush(ctx); err != nil {
+				if err := proc.startFlush(ctx); err != nil {
 					return false, err
 				}
 			}
@@ -67,7 +70,7 @@ func (ing *Ingester) loop(ctx context.Context, proc *processor, items <-chan ite
 		case now := <-tick.C:
 			proc.expireIdleStreams(now)
 			if proc.due(now) {
-				if err := proc.flush(ctx); err != nil {
+				if err := proc.startFlush(ctx); err != nil {
 					return false, err
 				}
 			}

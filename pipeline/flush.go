@@ -38,7 +38,11 @@ type processor struct {
 	committed map[sinks.TopicPartition]sinks.Checkpoint
 	onCommit  func(next map[sinks.TopicPartition]int64)
 	lastFlush time.Time
-	caughtUp  map[sinks.TopicPartition]bool
+	inflight  chan flushResult
+	// read is the next offset to read of each partition (the loop's
+	// position, ahead of the committed checkpoint while a flush runs).
+	read     map[sinks.TopicPartition]int64
+	caughtUp map[sinks.TopicPartition]bool
 }
 
 // fileJob is one file a flush publishes.
@@ -50,6 +54,7 @@ type fileJob struct {
 
 func (p *processor) take(it *item) error {
 	p.caughtUp[it.tp] = it.caughtUp
+	p.read[it.tp] = it.offset + 1
 	if it.kind == itemChunk {
 		return p.takeChunk(it)
 	}
@@ -93,7 +98,7 @@ func (p *processor) expire(tps []sinks.TopicPartition, now time.Time) {
 	for _, f := range p.asm.expire(tps, now, time.Duration(p.cfg.Ingest.ChunkTimeout)) {
 		p.b.addFinished(f)
 		if _, moved := p.b.next[f.tp]; !moved {
-			p.b.next[f.tp] = p.committed[f.tp].Next // the checkpoint must drop the stream
+			p.b.next[f.tp] = p.readPosition(f.tp) // the checkpoint must drop the stream
 		}
 	}
 	p.metrics.OpenRecordings.Set(float64(p.asm.openCount()))
@@ -108,39 +113,86 @@ func (p *processor) due(now time.Time) bool {
 		now.Sub(p.lastFlush) >= time.Duration(ing.FlushInterval)
 }
 
-// flush writes the batch into the lake as one journaled step and moves the
-// checkpoints. On error nothing of the batch is visible in the lake.
+// flushResult is what a background flush reports back to the loop.
+type flushResult struct {
+	b     *batch
+	rec   *sinks.FlushRecord
+	jobs  []fileJob
+	start time.Time
+	err   error
+}
+
+// flush writes the batch into the lake and waits for it.
 func (p *processor) flush(ctx context.Context) error {
+	if err := p.startFlush(ctx); err != nil {
+		return err
+	}
+	return p.waitFlush()
+}
+
+// startFlush seals the batch and flushes it in the background, so that
+// reading and decoding go on while files are written. At most one flush is
+// in flight: it first waits for the previous one. The batch becomes one
+// journaled step in the lake; on error nothing of it is visible.
+func (p *processor) startFlush(ctx context.Context) error {
+	if err := p.waitFlush(); err != nil {
+		return err
+	}
 	p.lastFlush = time.Now()
 	if p.b.empty() {
 		return nil
 	}
-	start := time.Now()
 	if err := p.asm.syncOpen(); err != nil {
 		return err
 	}
-	id := sinks.NewFlushID()
-	jobs, err := p.plan(id)
-	if err != nil {
-		return err
-	}
-	rec := &sinks.FlushRecord{ID: id, Files: jobPaths(jobs), Checkpoints: p.nextCheckpoints(), DoneSpools: p.doneSpools()}
-	if err := p.commit(ctx, rec, jobs); err != nil {
-		p.metrics.FlushFailures.Inc()
-		return err
-	}
-	p.afterCommit(rec, jobs)
-	p.metrics.FlushDuration.Observe(time.Since(start).Seconds())
-	p.log.Debug("flushed", "flush", id, "files", len(jobs), "rows", p.b.rows, "seconds", time.Since(start).Seconds())
+	b := p.b
 	p.b = newBatch()
+	cps, spools := p.nextCheckpoints(b), doneSpools(b)
+	done := make(chan flushResult, 1)
+	p.inflight = done
+	// A flush is not interrupted by shutdown: finishing it is the graceful
+	// part. Its Kafka writes have their own timeouts.
+	fctx := context.WithoutCancel(ctx)
+	go func() { done <- p.runFlush(fctx, b, cps, spools) }()
 	return nil
 }
 
-func (p *processor) commit(ctx context.Context, rec *sinks.FlushRecord, jobs []fileJob) error {
+func (p *processor) runFlush(ctx context.Context, b *batch, cps []sinks.Checkpoint, spools []string) flushResult {
+	start := time.Now()
+	id := sinks.NewFlushID()
+	jobs, err := p.plan(b, id)
+	if err != nil {
+		return flushResult{err: err}
+	}
+	rec := &sinks.FlushRecord{ID: id, Files: jobPaths(jobs), Checkpoints: cps, DoneSpools: spools}
+	if err := p.commit(ctx, b, rec, jobs); err != nil {
+		return flushResult{err: err}
+	}
+	return flushResult{b: b, rec: rec, jobs: jobs, start: start}
+}
+
+// waitFlush waits for the flush in flight, if any, and applies its result.
+func (p *processor) waitFlush() error {
+	if p.inflight == nil {
+		return nil
+	}
+	r := <-p.inflight
+	p.inflight = nil
+	if r.err != nil {
+		p.metrics.FlushFailures.Inc()
+		return r.err
+	}
+	p.afterCommit(r.b, r.rec, r.jobs)
+	p.metrics.FlushDuration.Observe(time.Since(r.start).Seconds())
+	p.log.Debug("flushed", "flush", r.rec.ID, "files", len(r.jobs), "rows", r.b.rows, "seconds", time.Since(r.start).Seconds())
+	return nil
+}
+
+func (p *processor) commit(ctx context.Context, b *batch, rec *sinks.FlushRecord, jobs []fileJob) error {
 	if err := p.lake.BeginFlush(rec); err != nil {
 		return fmt.Errorf("begin flush: %w", err)
 	}
-	err := p.dlqWrite(ctx)
+	err := p.dlqWrite(ctx, b)
 	if err == nil {
 		err = p.publish(jobs)
 	}
@@ -153,21 +205,23 @@ func (p *processor) commit(ctx context.Context, rec *sinks.FlushRecord, jobs []f
 	return nil
 }
 
-func (p *processor) dlqWrite(ctx context.Context) error {
-	if len(p.b.dead) == 0 {
+func (p *processor) dlqWrite(ctx context.Context, b *batch) error {
+	if len(b.dead) == 0 {
 		return nil
 	}
-	if err := p.dlq.WriteDeadLetters(ctx, p.b.dead); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := p.dlq.WriteDeadLetters(ctx, b.dead); err != nil {
 		return fmt.Errorf("write dead letters: %w", err)
 	}
 	return nil
 }
 
-func (p *processor) afterCommit(rec *sinks.FlushRecord, jobs []fileJob) {
-	for _, d := range p.b.dead {
+func (p *processor) afterCommit(b *batch, rec *sinks.FlushRecord, jobs []fileJob) {
+	for _, d := range b.dead {
 		p.metrics.DeadLettered.WithLabelValues(string(d.Reason)).Inc()
 	}
-	p.countRows()
+	p.countRows(b)
 	next := map[sinks.TopicPartition]int64{}
 	for _, cp := range rec.Checkpoints {
 		p.committed[cp.TopicPartition] = cp
@@ -185,18 +239,18 @@ func (p *processor) afterCommit(rec *sinks.FlushRecord, jobs []fileJob) {
 	}
 }
 
-func (p *processor) countRows() {
+func (p *processor) countRows(b *batch) {
 	count := func(dataset string, n int) { p.metrics.Archived.WithLabelValues(dataset).Add(float64(n)) }
-	for _, rows := range p.b.inquiries {
+	for _, rows := range b.inquiries {
 		count(schema.DatasetInquiries, len(rows))
 	}
-	for _, rows := range p.b.chatlogs {
+	for _, rows := range b.chatlogs {
 		count(schema.DatasetChatlogs, len(rows))
 	}
-	for _, rows := range p.b.surveys {
+	for _, rows := range b.surveys {
 		count(schema.DatasetSurveys, len(rows))
 	}
-	for _, f := range p.b.finished {
+	for _, f := range b.finished {
 		if f.row != nil {
 			count(schema.DatasetRecordings, 1)
 			p.metrics.RecordingsSaved.Inc()
@@ -206,13 +260,11 @@ func (p *processor) countRows() {
 
 // nextCheckpoints is the state each partition read since the last flush
 // moves to.
-func (p *processor) nextCheckpoints() []sinks.Checkpoint {
-	tps := slices.SortedFunc(maps.Keys(p.b.next), func(a, b sinks.TopicPartition) int {
-		return cmpTP(a, b)
-	})
+func (p *processor) nextCheckpoints(b *batch) []sinks.Checkpoint {
+	tps := slices.SortedFunc(maps.Keys(b.next), cmpTP)
 	out := make([]sinks.Checkpoint, 0, len(tps))
 	for _, tp := range tps {
-		cp := sinks.Checkpoint{TopicPartition: tp, Next: p.b.next[tp], Owner: p.owner, Open: p.asm.snapshot(tp)}
+		cp := sinks.Checkpoint{TopicPartition: tp, Next: b.next[tp], Owner: p.owner, Open: p.asm.snapshot(tp)}
 		out = append(out, cp)
 	}
 	return out
@@ -228,9 +280,9 @@ func cmpTP(a, b sinks.TopicPartition) int {
 	return a.Partition - b.Partition
 }
 
-func (p *processor) doneSpools() []string {
+func doneSpools(b *batch) []string {
 	var out []string
-	for _, f := range p.b.finished {
+	for _, f := range b.finished {
 		out = append(out, sinks.SpoolStreamDir(f.tp, f.stream.ID))
 	}
 	return out
@@ -272,4 +324,11 @@ func (p *processor) publish(jobs []fileJob) error {
 		all = append(all, err)
 	}
 	return errors.Join(all...)
+}
+
+func (p *processor) readPosition(tp sinks.TopicPartition) int64 {
+	if n, ok := p.read[tp]; ok {
+		return n
+	}
+	return p.committed[tp].Next
 }

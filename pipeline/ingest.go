@@ -167,7 +167,7 @@ func (ing *Ingester) takeOver(owned []sinks.TopicPartition, owner string) (*proc
 		dlq: ing.opts.DeadLetters, asm: newAssembler(lake, ing.opts.Config.Ingest.MaxRecordingBytes),
 		b: newBatch(), owner: owner, workers: max(2, runtime.GOMAXPROCS(0)),
 		committed: map[sinks.TopicPartition]sinks.Checkpoint{}, lastFlush: time.Now(),
-		caughtUp: map[sinks.TopicPartition]bool{}}
+		caughtUp: map[sinks.TopicPartition]bool{}, read: map[sinks.TopicPartition]int64{}}
 	for _, tp := range owned {
 		cp, err := lake.ReadCheckpoint(tp)
 		if err != nil {

@@ -12,20 +12,20 @@ import (
 
 // plan lists the files a flush publishes: one Parquet file per dataset and
 // tenant-day with rows, and one media object per completed recording.
-func (p *processor) plan(flushID string) ([]fileJob, error) {
-	media, err := p.mediaJobs()
+func (p *processor) plan(b *batch, flushID string) ([]fileJob, error) {
+	media, err := p.mediaJobs(b)
 	if err != nil {
 		return nil, err
 	}
 	var jobs []fileJob
-	jobs = appendParquetJobs(jobs, schema.DatasetInquiries, flushID, p.b.inquiries, sinks.SortInquiries)
-	jobs = appendParquetJobs(jobs, schema.DatasetChatlogs, flushID, p.b.chatlogs, func(r []schema.ChatlogRow) {
+	jobs = appendParquetJobs(jobs, schema.DatasetInquiries, flushID, b.inquiries, sinks.SortInquiries)
+	jobs = appendParquetJobs(jobs, schema.DatasetChatlogs, flushID, b.chatlogs, func(r []schema.ChatlogRow) {
 		sinks.SortByInquiryID(r, func(x *schema.ChatlogRow) string { return x.InquiryID })
 	})
-	jobs = appendParquetJobs(jobs, schema.DatasetSurveys, flushID, p.b.surveys, func(r []schema.SurveyRow) {
+	jobs = appendParquetJobs(jobs, schema.DatasetSurveys, flushID, b.surveys, func(r []schema.SurveyRow) {
 		sinks.SortByInquiryID(r, func(x *schema.SurveyRow) string { return x.InquiryID })
 	})
-	jobs = appendParquetJobs(jobs, schema.DatasetRecordings, flushID, p.b.recordingRows(), func(r []schema.RecordingRow) {
+	jobs = appendParquetJobs(jobs, schema.DatasetRecordings, flushID, b.recordingRows(), func(r []schema.RecordingRow) {
 		sinks.SortByInquiryID(r, func(x *schema.RecordingRow) string { return x.InquiryID })
 	})
 	return append(jobs, media...), nil
@@ -48,10 +48,10 @@ func appendParquetJobs[T any](jobs []fileJob, dataset, flushID string, groups ma
 // sent the same bytes again it is left as it is and not listed, so that
 // rolling this flush back can never remove it; if the bytes differ, the new
 // recording is dead-lettered: archived evidence is never overwritten.
-func (p *processor) mediaJobs() ([]fileJob, error) {
+func (p *processor) mediaJobs(b *batch) ([]fileJob, error) {
 	var jobs []fileJob
 	planned := map[string]string{} // object -> sha256 planned in this flush
-	for _, f := range p.b.finished {
+	for _, f := range b.finished {
 		if f.row == nil {
 			continue
 		}
@@ -61,7 +61,7 @@ func (p *processor) mediaJobs() ([]fileJob, error) {
 		}
 		if existing != "" {
 			if existing != f.row.SHA256 {
-				p.conflict(f)
+				conflict(b, f)
 			}
 			continue
 		}
@@ -98,10 +98,10 @@ func (p *processor) existingMedia(object string, planned map[string]string) (str
 
 // conflict turns a recording whose id is archived with other bytes into a
 // dead letter.
-func (p *processor) conflict(f *finished) {
-	d := p.asm.deadStream(f.tp, &f.stream, schema.ReasonInvalidValue,
+func conflict(b *batch, f *finished) {
+	d := deadStream(f.tp, &f.stream, schema.ReasonInvalidValue,
 		"recording-id is already archived with different content")
 	f.row, f.dead = nil, d.dead
-	p.b.rows--
-	p.b.dead = append(p.b.dead, *d.dead)
+	b.rows--
+	b.dead = append(b.dead, *d.dead)
 }
