@@ -37,6 +37,13 @@ func commands() map[string]command {
 		"produce": {"publish NDJSON records from stdin to a topic, keyed as the contract says", runProduce},
 		"loadgen": {"publish realistic synthetic traffic", runLoadgen},
 		"demo":    {"embedded broker, synthetic traffic and ingest in one process", runDemo},
+
+		"search":    {"search a tenant's inquiries", runSearch},
+		"show":      {"show one inquiry's general information", runShow},
+		"recording": {"download an inquiry's recording (audited)", runRecording},
+		"chatlog":   {"read an inquiry's chat log as XML or text (audited)", runChatlog},
+		"audit":     {"read a tenant's audit log", runAudit},
+		"sql":       {"run SQL over views of the lake (DuckDB)", runSQL},
 	}
 }
 
