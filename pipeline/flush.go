@@ -296,8 +296,9 @@ func jobPaths(jobs []fileJob) []string {
 	return out
 }
 
-// publish writes the files with a few workers: per-file overhead, not
-// bandwidth, dominates when a batch fans out over many tenant-days.
+// publish writes the files with a few workers (per-file overhead, not
+// bandwidth, dominates when a batch fans out over many tenant-days) and
+// makes them durable with one filesystem sync.
 func (p *processor) publish(jobs []fileJob) error {
 	work := make(chan fileJob)
 	errs := make(chan error, p.workers)
@@ -307,7 +308,7 @@ func (p *processor) publish(jobs []fileJob) error {
 			var first error
 			for j := range work {
 				if first == nil {
-					first = p.lake.Publish(j.path, j.write)
+					first = p.lake.PublishUnsynced(j.path, j.write)
 				}
 			}
 			errs <- first
@@ -323,7 +324,10 @@ func (p *processor) publish(jobs []fileJob) error {
 	for err := range errs {
 		all = append(all, err)
 	}
-	return errors.Join(all...)
+	if err := errors.Join(all...); err != nil {
+		return err
+	}
+	return p.lake.SyncAll() // before the journal's commit names them
 }
 
 func (p *processor) readPosition(tp sinks.TopicPartition) int64 {

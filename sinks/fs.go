@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // FS is the small filesystem the lake is written through. Names are slash
@@ -31,6 +33,8 @@ type FS interface {
 	Stat(name string) (fs.FileInfo, error)
 	// SyncDir makes the entries of a directory durable.
 	SyncDir(name string) error
+	// SyncAll makes every write to the filesystem durable.
+	SyncAll() error
 	// TryLock takes an exclusive inter-process lock on a lock file, or
 	// fails at once with ErrLocked. A dead process holds no lock.
 	TryLock(name string) (release func() error, err error)
@@ -94,6 +98,16 @@ func (d DirFS) SyncDir(name string) error {
 	}
 	err = f.Sync()
 	return errors.Join(err, f.Close())
+}
+
+// SyncAll implements FS with syncfs(2) on the lake's filesystem.
+func (d DirFS) SyncAll() error {
+	f, err := os.Open(d.Root)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Syncfs(int(f.Fd()))
 }
 
 // IsNotExist reports whether err says a file does not exist.

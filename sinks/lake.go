@@ -91,7 +91,44 @@ func (l *Lake) Publish(name string, write func(w io.Writer) error) error {
 	return nil
 }
 
+// PublishUnsynced writes a file like Publish and renames it into place, but
+// does not fsync it: the caller makes a whole batch durable at once with
+// SyncAll before anything refers to the files (the flush journal's commit).
+// A crash before that leaves files that only a pending journal names, and
+// recovery removes them.
+func (l *Lake) PublishUnsynced(name string, write func(w io.Writer) error) error {
+	if err := checkLakePath(name); err != nil {
+		return err
+	}
+	tmp, err := l.writeTmpSync(write, false)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", name, err)
+	}
+	if err := l.fs.MkdirAll(path.Dir(name)); err != nil {
+		_ = l.fs.Remove(tmp)
+		return fmt.Errorf("publish %s: create directory: %w", name, err)
+	}
+	if err := l.fs.Rename(tmp, name); err != nil {
+		_ = l.fs.Remove(tmp)
+		return fmt.Errorf("publish %s: rename into place: %w", name, err)
+	}
+	return nil
+}
+
+// SyncAll makes everything written to the lake's filesystem durable (one
+// syncfs instead of two fsyncs per file).
+func (l *Lake) SyncAll() error {
+	if err := l.fs.SyncAll(); err != nil {
+		return fmt.Errorf("sync lake: %w", err)
+	}
+	return nil
+}
+
 func (l *Lake) writeTmp(write func(w io.Writer) error) (string, error) {
+	return l.writeTmpSync(write, true)
+}
+
+func (l *Lake) writeTmpSync(write func(w io.Writer) error, sync bool) (string, error) {
 	tmp := l.tmp + "/" + randomID() + tmpSuffix
 	f, err := l.fs.Create(tmp)
 	if err != nil {
@@ -102,7 +139,7 @@ func (l *Lake) writeTmp(write func(w io.Writer) error) (string, error) {
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/compress/snappy"
 
 	"github.com/arkiv-project/arkiv/schema"
 )
@@ -50,12 +50,12 @@ func layoutOf(dataset string) layout {
 
 // WriteParquet writes rows as one Parquet file of the dataset: rows sorted
 // for lookup (the caller sorts with SortRows), row groups of RowGroupRows,
-// zstd pages, bloom filters on secondary keys and the flush id in the footer.
+// snappy pages (cheap to write and DuckDB's own default), bloom filters on secondary keys and the flush id in the footer.
 func WriteParquet[T any](w io.Writer, dataset, flushID string, rows []T) error {
 	lay := layoutOf(dataset)
 	opts := []parquet.WriterOption{
 		parquet.MaxRowsPerRowGroup(RowGroupRows),
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+		parquet.Compression(&snappy.Codec{}),
 		parquet.KeyValueMetadata(MetaFormatVersion, FormatVersion),
 		parquet.KeyValueMetadata(MetaDataset, dataset),
 		parquet.KeyValueMetadata(MetaFlushID, flushID),
