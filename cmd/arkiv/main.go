@@ -43,6 +43,8 @@ func commands() map[string]command {
 		"recording": {"download an inquiry's recording (audited)", runRecording},
 		"chatlog":   {"read an inquiry's chat log as XML or text (audited)", runChatlog},
 		"audit":     {"read a tenant's audit log", runAudit},
+		"export":    {"export general information (xlsx) or recordings (zip, audited) of a search", runExport},
+		"delete":    {"delete recordings and/or chat logs of inquiries (audited)", runDelete},
 		"sql":       {"run SQL over views of the lake (DuckDB)", runSQL},
 	}
 }

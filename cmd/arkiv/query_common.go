@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -214,4 +215,120 @@ func checkFormat(format string, allowed ...string) error {
 		}
 	}
 	return usageError("--format %q: want one of %s", format, strings.Join(allowed, ", "))
+}
+
+// filterFlags are the search filters as flags (arkiv search, export and
+// delete share them).
+type filterFlags struct {
+	from, to, number, name, email, queue, agent, media, session, inquiry *string
+	hasRecording, hasChatlog                                             triBool
+	minScore, maxScore                                                   optInt
+	fs                                                                   *flag.FlagSet
+}
+
+// filterFlagNames are the flags addFilterFlags defines.
+var filterFlagNames = []string{"from", "to", "number", "name", "email", "queue", "agent", "media",
+	"session", "inquiry", "has-recording", "has-chatlog", "min-score", "max-score"}
+
+func addFilterFlags(fs *flag.FlagSet) *filterFlags {
+	f := addFilterFlagsNoInquiry(fs)
+	f.inquiry = fs.String("inquiry", "", "inquiry id")
+	return f
+}
+
+// addFilterFlagsNoInquiry defines every filter flag but --inquiry, for a
+// command whose --inquiry means something else (delete takes several).
+func addFilterFlagsNoInquiry(fs *flag.FlagSet) *filterFlags {
+	f := &filterFlags{
+		fs:      fs,
+		from:    fs.String("from", "", "started at or after (2026-11-28 or RFC 3339; default: the tenant's retention)"),
+		to:      fs.String("to", "", "started before (2026-11-28 or RFC 3339)"),
+		number:  fs.String("number", "", "caller or chatter phone number, typed any common way"),
+		name:    fs.String("name", "", "chatter name (substring, case- and accent-insensitive)"),
+		email:   fs.String("email", "", "chatter e-mail or from-address (case-insensitive)"),
+		queue:   fs.String("queue", "", "queue"),
+		agent:   fs.String("agent", "", "agent id or name"),
+		media:   fs.String("media", "", "media type: phone, chat, email, etask, social"),
+		session: fs.String("session", "", "session id"),
+	}
+	fs.Var(&f.hasRecording, "has-recording", "only inquiries with (or, =false, without) a recording")
+	fs.Var(&f.hasChatlog, "has-chatlog", "only inquiries with (or, =false, without) a chat log")
+	fs.Var(&f.minScore, "min-score", "survey score at least")
+	fs.Var(&f.maxScore, "max-score", "survey score at most")
+	return f
+}
+
+// anySet reports whether a filter flag was given on the command line.
+func (f *filterFlags) anySet() bool {
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		if slices.Contains(filterFlagNames, fl.Name) && (fl.Name != "inquiry" || f.inquiry != nil) {
+			set = true
+		}
+	})
+	return set
+}
+
+func (f *filterFlags) filter() (query.Filter, error) {
+	from, err := parseTime("from", *f.from)
+	if err != nil {
+		return query.Filter{}, err
+	}
+	to, err := parseTime("to", *f.to)
+	if err != nil {
+		return query.Filter{}, err
+	}
+	inquiry := ""
+	if f.inquiry != nil {
+		inquiry = *f.inquiry
+	}
+	return query.Filter{From: from, To: to, Number: *f.number, Name: *f.name, Email: *f.email,
+		Queue: *f.queue, Agent: *f.agent, Media: *f.media, Session: *f.session, Inquiry: inquiry,
+		HasRecording: f.hasRecording.v, HasChatlog: f.hasChatlog.v, MinScore: f.minScore.v,
+		MaxScore: f.maxScore.v}, nil
+}
+
+// stringList is a repeatable flag; each value may also be a comma list.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	*s = append(*s, splitList(v)...)
+	return nil
+}
+
+// atomicFile is an output file that appears under its name only when
+// complete: written as NAME.partial, fsynced and renamed by commit; abort
+// removes it.
+type atomicFile struct {
+	*os.File
+	name string
+}
+
+func createAtomic(name string) (*atomicFile, error) {
+	f, err := os.OpenFile(name+".partial", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &atomicFile{File: f, name: name}, nil
+}
+
+func (a *atomicFile) commit() error {
+	err := a.Sync()
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(a.File.Name(), a.name)
+	}
+	if err != nil {
+		_ = os.Remove(a.File.Name())
+	}
+	return err
+}
+
+func (a *atomicFile) abort() {
+	_ = a.Close()
+	_ = os.Remove(a.File.Name())
 }

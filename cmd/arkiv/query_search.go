@@ -3,54 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/arkiv-project/arkiv/query"
 )
-
-// filterFlags are the search filters as flags.
-type filterFlags struct {
-	from, to, number, name, email, queue, agent, media, session, inquiry *string
-	hasRecording, hasChatlog                                             triBool
-	minScore, maxScore                                                   optInt
-}
-
-func addFilterFlags(fs *flag.FlagSet) *filterFlags {
-	f := &filterFlags{
-		from:    fs.String("from", "", "started at or after (2026-11-28 or RFC 3339; default: the tenant's retention)"),
-		to:      fs.String("to", "", "started before (2026-11-28 or RFC 3339)"),
-		number:  fs.String("number", "", "caller or chatter phone number, typed any common way"),
-		name:    fs.String("name", "", "chatter name (substring, case- and accent-insensitive)"),
-		email:   fs.String("email", "", "chatter e-mail or from-address (case-insensitive)"),
-		queue:   fs.String("queue", "", "queue"),
-		agent:   fs.String("agent", "", "agent id or name"),
-		media:   fs.String("media", "", "media type: phone, chat, email, etask, social"),
-		session: fs.String("session", "", "session id"),
-		inquiry: fs.String("inquiry", "", "inquiry id"),
-	}
-	fs.Var(&f.hasRecording, "has-recording", "only inquiries with (or, =false, without) a recording")
-	fs.Var(&f.hasChatlog, "has-chatlog", "only inquiries with (or, =false, without) a chat log")
-	fs.Var(&f.minScore, "min-score", "survey score at least")
-	fs.Var(&f.maxScore, "max-score", "survey score at most")
-	return f
-}
-
-func (f *filterFlags) filter() (query.Filter, error) {
-	from, err := parseTime("from", *f.from)
-	if err != nil {
-		return query.Filter{}, err
-	}
-	to, err := parseTime("to", *f.to)
-	if err != nil {
-		return query.Filter{}, err
-	}
-	return query.Filter{From: from, To: to, Number: *f.number, Name: *f.name, Email: *f.email,
-		Queue: *f.queue, Agent: *f.agent, Media: *f.media, Session: *f.session, Inquiry: *f.inquiry,
-		HasRecording: f.hasRecording.v, HasChatlog: f.hasChatlog.v, MinScore: f.minScore.v,
-		MaxScore: f.maxScore.v}, nil
-}
 
 func runSearch(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("search", e)
@@ -59,7 +16,8 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	ff := addFilterFlags(fs)
 	limit := fs.Int("limit", query.DefaultLimit, "results per page")
 	after := fs.String("after", "", "cursor of the next page (printed after a full page)")
-	format := fs.String("format", "table", "output: table, json (one object per line) or csv")
+	format := fs.String("format", "table", "output: table, json (one object per line), csv, or xlsx / arrow "+
+		"(these two write every match, streamed; --limit and --after do not apply)")
 	out := fs.String("out", "", "write to this file instead of stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -67,8 +25,11 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if *tenant == "" {
 		return usageError("--tenant is required")
 	}
-	if err := checkFormat(*format, "table", "json", "csv"); err != nil {
+	if err := checkFormat(*format, "table", "json", "csv", "xlsx", "arrow"); err != nil {
 		return err
+	}
+	if *format == "xlsx" || *format == "arrow" {
+		return exportAll(ctx, e, lf, *tenant, ff, *format, *out)
 	}
 	if *limit < 1 || *limit > query.MaxLimit {
 		return usageError("--limit: between 1 and %d", query.MaxLimit)
