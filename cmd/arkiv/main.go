@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"export":    {"export general information (xlsx) or recordings (zip, audited) of a search", runExport},
 		"delete":    {"delete recordings and/or chat logs of inquiries (audited)", runDelete},
 		"sql":       {"run SQL over views of the lake (DuckDB)", runSQL},
+		"expire":    {"drop every partition older than its tenant's retention", runExpire},
 	}
 }
 
