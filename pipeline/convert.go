@@ -3,6 +3,7 @@ package pipeline
 import (
 	"github.com/arkiv-project/arkiv/config"
 	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
 )
 
 // inquiryRow turns a validated inquiry into its stored row, applying the
@@ -66,5 +67,43 @@ func surveyRow(s *schema.Survey) schema.SurveyRow {
 		Comment:          s.Comment,
 		RespondentNumber: s.RespondentNumber,
 		RespondentEmail:  s.RespondentEmail,
+	}
+}
+
+// Late arrivals (R-G, issue 4 part 3): a record of a person who was
+// anonymised is anonymised at ingest when one of its identifiers (numbers
+// as received, e-mail addresses in any case) or its inquiry id is in the
+// tenant's erasure ledger: every identifier field is nulled and the row
+// marked anonymised.
+
+func (d *decoder) erased(tenant string, ids ...*string) bool {
+	if d.erasure == nil {
+		return false
+	}
+	for _, v := range ids {
+		if v != nil && d.erasure.Matches(tenant, *v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) eraseInquiry(row *schema.InquiryRow, tenant string) {
+	if d.erased(tenant, row.CallerNumber, row.ChatterNumber, row.ChatterEmail, row.FromAddress) ||
+		(d.erasure != nil && d.erasure.MatchesInquiry(tenant, row.InquiryID)) {
+		sinks.AnonymiseRow(row, false)
+	}
+}
+
+func (d *decoder) eraseSurvey(row *schema.SurveyRow, tenant string) {
+	if d.erased(tenant, row.RespondentNumber, row.RespondentEmail) ||
+		(d.erasure != nil && d.erasure.MatchesInquiry(tenant, row.InquiryID)) {
+		sinks.AnonymiseRow(row, false)
+	}
+}
+
+func (d *decoder) eraseChatlog(row *schema.ChatlogRow, tenant string) {
+	if d.erasure != nil && d.erasure.MatchesInquiry(tenant, row.InquiryID) {
+		sinks.AnonymiseRow(row, false)
 	}
 }

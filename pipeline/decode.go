@@ -17,11 +17,12 @@ type decoder struct {
 	cfg     *config.Config
 	metrics *Metrics
 	kinds   map[string]string // topic -> dataset
+	erasure *sinks.Ledger     // nil: no erasure ledger (late arrivals not anonymised)
 }
 
-func newDecoder(cfg *config.Config, m *Metrics) *decoder {
+func newDecoder(cfg *config.Config, m *Metrics, erasure *sinks.Ledger) *decoder {
 	t := cfg.Topics
-	return &decoder{cfg: cfg, metrics: m, kinds: map[string]string{
+	return &decoder{cfg: cfg, metrics: m, erasure: erasure, kinds: map[string]string{
 		t.Inquiries: schema.DatasetInquiries, t.Chatlogs: schema.DatasetChatlogs,
 		t.Recordings: schema.DatasetRecordings, t.Surveys: schema.DatasetSurveys,
 	}}
@@ -60,6 +61,7 @@ func (d *decoder) inquiry(it item, r Record) item {
 	it.kind, it.tenant, it.day = itemInquiry, in.TenantID, schema.Day(in.StartedAt)
 	it.inquiry = inquiryRow(in, d.cfg.Policy(in.TenantID), d.metrics)
 	it.inquiry.Meta = rowMeta(it, r)
+	d.eraseInquiry(&it.inquiry, in.TenantID)
 	return it
 }
 
@@ -75,6 +77,7 @@ func (d *decoder) chatlog(it item, r Record) item {
 	it.kind, it.tenant, it.day = itemChatlog, c.TenantID, schema.Day(c.InquiryStartedAt)
 	it.chatlog = chatlogRow(c)
 	it.chatlog.Meta = rowMeta(it, r)
+	d.eraseChatlog(&it.chatlog, c.TenantID)
 	return it
 }
 
@@ -98,6 +101,7 @@ func (d *decoder) survey(it item, r Record) item {
 	it.kind, it.tenant, it.day = itemSurvey, s.TenantID, schema.Day(s.InquiryStartedAt)
 	it.survey = surveyRow(s)
 	it.survey.Meta = rowMeta(it, r)
+	d.eraseSurvey(&it.survey, s.TenantID)
 	return it
 }
 

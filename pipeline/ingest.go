@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -66,7 +65,7 @@ func NewIngester(o Options) (*Ingester, error) {
 		o.DeadLetters = NewKafkaDeadLetters(o.Brokers, o.Config.Topics.Deadletter)
 	}
 	return &Ingester{opts: o, log: o.Logger.With("component", "ingest"), metrics: o.Metrics,
-		dec: newDecoder(o.Config, o.Metrics), ready: make(chan struct{})}, nil
+		dec: newDecoder(o.Config, o.Metrics, sinks.NewLedger(o.Lake)), ready: make(chan struct{})}, nil
 }
 
 // Ready is closed once the ingester has joined its group and owns its first
@@ -165,7 +164,7 @@ func (ing *Ingester) takeOver(owned []sinks.TopicPartition, owner string) (*proc
 	}
 	proc := &processor{lake: lake, cfg: ing.opts.Config, metrics: ing.metrics, log: ing.log,
 		dlq: ing.opts.DeadLetters, asm: newAssembler(lake, ing.opts.Config.Ingest.MaxRecordingBytes),
-		b: newBatch(), owner: owner, workers: max(2, runtime.GOMAXPROCS(0)),
+		b: newBatch(), owner: owner, workers: publishWorkers,
 		committed: map[sinks.TopicPartition]sinks.Checkpoint{}, lastFlush: time.Now(),
 		caughtUp: map[sinks.TopicPartition]bool{}, read: map[sinks.TopicPartition]int64{}}
 	for _, tp := range owned {
@@ -233,3 +232,9 @@ func highWatermarks(ctx context.Context, brokers []string, tps []sinks.TopicPart
 	}
 	return out, nil
 }
+
+// publishWorkers is how many files a flush writes at once. Creating,
+// renaming and making folders cost kernel time that overlaps well: on the
+// 2-core reference machine 8 workers wrote a backfill's files about twice
+// as fast as 2.
+const publishWorkers = 8

@@ -51,6 +51,9 @@ func Open(fsys FS, log *slog.Logger) (*Lake, error) {
 	if err := l.claimTmp(); err != nil {
 		return nil, err
 	}
+	if err := l.SweepTrash(); err != nil { // finish expiries that were interrupted
+		return nil, err
+	}
 	return l, nil
 }
 

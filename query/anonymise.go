@@ -1,0 +1,524 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
+)
+
+// ActionAnonymise is the audit action of an anonymisation (one entry per
+// affected inquiry).
+const ActionAnonymise Action = "anonymise"
+
+// Person is who is to be forgotten: phone numbers typed any common way
+// (normalised as search does, in the tenant's phone region) and e-mail
+// addresses (any case).
+type Person struct {
+	Numbers []string
+	Emails  []string
+}
+
+// AnonymiseOptions: DeleteContent also deletes the person's recordings
+// (media objects), chat logs and survey comments (R-G2); DryRun plans and
+// reports without writing anything.
+type AnonymiseOptions struct {
+	DeleteContent bool
+	DryRun        bool
+}
+
+// Receipt says what an anonymisation did. It holds no personal data: the
+// person is referred to only by PersonRef, a keyed hash (HMAC under the
+// lake's erasure key) of the normalised identifiers.
+type Receipt struct {
+	ReceiptID      string         `json:"receipt_id"`
+	RequestID      string         `json:"request_id"` // of the audit entries
+	Tenant         string         `json:"tenant"`
+	PersonRef      string         `json:"person_ref,omitempty"`
+	DryRun         bool           `json:"dry_run"`
+	DeleteContent  bool           `json:"delete_content"`
+	Inquiries      int            `json:"inquiries"`
+	RowsAnonymised map[string]int `json:"rows_anonymised"`
+	ContentDeleted ContentDeleted `json:"content_deleted"`
+	FilesRewritten int            `json:"files_rewritten"`
+	FilesAdded     int            `json:"files_added"`
+	Started        time.Time      `json:"started"`
+	Duration       string         `json:"duration"`
+	DurationMS     float64        `json:"duration_ms"`
+}
+
+// ContentDeleted counts what DeleteContent removed.
+type ContentDeleted struct {
+	Recordings     int `json:"recordings"`
+	ChatlogRows    int `json:"chatlog_rows"`
+	SurveyComments int `json:"survey_comments"`
+}
+
+// maxAnonymisePasses bounds the plan-and-rewrite passes: after a rewrite
+// the lake is searched again, for rows that ingest flushed meanwhile (and
+// after a lost race with another rewriter).
+const maxAnonymisePasses = 5
+
+// Anonymise forgets a person in one tenant (R-G1..R-G4). It finds every
+// inquiry of the person (caller or chatter number, chatter e-mail,
+// from-address) and every survey they answered (respondent number or
+// e-mail), over all days of the tenant; their chat logs and recordings
+// belong to them by inquiry id. Only the files that hold such rows are
+// rewritten, through one journaled sinks.Lake.Rewrite per pass: every field
+// of privacy class identifier is nulled (numbers, e-mails, names, subject,
+// the names in the chat log) and anonymised set. Content stays unless
+// opts.DeleteContent, which also removes the recordings' media objects, the
+// chat log rows and the survey comments in the same rewrite.
+//
+// Before anything is rewritten, the keyed hashes of the identifiers (and
+// then of the inquiry ids) are appended to the tenant's erasure ledger, so
+// that records of the person arriving late are anonymised at ingest; and
+// one audit entry per affected inquiry (action anonymise, no identifiers)
+// is made durable: if one cannot be written nothing is rewritten.
+//
+// When Anonymise returns nil the person's identifiers are gone from every
+// file of the lake. On an error the lake is in the old or the new state of
+// each pass (the rewrite journal guarantees it); run it again (it is
+// idempotent).
+func (e *Engine) Anonymise(ctx context.Context, tenant string, acc Access, p Person,
+	opts AnonymiseOptions) (*Receipt, error) {
+	lake, err := e.openLake()
+	if err != nil {
+		return nil, err
+	}
+	defer lake.Close()
+	return e.anonymise(ctx, lake, tenant, acc, p, opts)
+}
+
+// person is a Person normalised for matching.
+type person struct {
+	numbers []string // every stored form of every number (NumberVariants)
+	e164    []string // the normalised form of each number
+	emails  []string // lower-cased
+}
+
+func (p *person) matchNumber(s *string) bool {
+	return s != nil && slices.Contains(p.numbers, strings.TrimSpace(*s))
+}
+
+func (p *person) matchEmail(s *string) bool {
+	return s != nil && slices.Contains(p.emails, strings.ToLower(strings.TrimSpace(*s)))
+}
+
+// boundList is a list bound to a query; an empty one holds a value no column
+// has, since an empty list parameter has no type.
+func boundList(v []string) []string {
+	if len(v) == 0 {
+		return []string{"\x00"}
+	}
+	return v
+}
+
+func (e *Engine) normalisePerson(tenant string, in Person) (*person, error) {
+	p := &person{}
+	region := e.cfg.Policy(tenant).PhoneRegion
+	for _, n := range in.Numbers {
+		if strings.TrimSpace(n) == "" {
+			continue
+		}
+		variants, err := NumberVariants(n, region)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(p.e164, variants[0]) {
+			p.e164 = append(p.e164, variants[0])
+		}
+		for _, v := range variants {
+			if !slices.Contains(p.numbers, v) {
+				p.numbers = append(p.numbers, v)
+			}
+		}
+	}
+	for _, m := range in.Emails {
+		m = strings.ToLower(strings.TrimSpace(m))
+		if m == "" {
+			continue
+		}
+		if len(m) > 320 || !strings.Contains(m, "@") || strings.IndexFunc(m, unicode.IsControl) >= 0 {
+			return nil, fmt.Errorf("%w: an e-mail address is not valid", ErrBadRequest)
+		}
+		if !slices.Contains(p.emails, m) {
+			p.emails = append(p.emails, m)
+		}
+	}
+	if len(p.numbers) == 0 && len(p.emails) == 0 {
+		return nil, fmt.Errorf("%w: give at least one number or e-mail address", ErrBadRequest)
+	}
+	slices.Sort(p.e164)
+	slices.Sort(p.emails)
+	return p, nil
+}
+
+func (e *Engine) anonymise(ctx context.Context, lake *sinks.Lake, tenant string, acc Access, in Person,
+	opts AnonymiseOptions) (*Receipt, error) {
+	started := time.Now()
+	if err := e.checkTenant(tenant); err != nil {
+		return nil, err
+	}
+	receiptID := "anon-" + NewRequestID()
+	if acc.RequestID == "" {
+		acc.RequestID = receiptID // the audit entries name the receipt
+	}
+	if err := acc.check(ActionAnonymise); err != nil {
+		return nil, err
+	}
+	p, err := e.normalisePerson(tenant, in)
+	if err != nil {
+		return nil, err
+	}
+	rc := &Receipt{ReceiptID: receiptID, RequestID: acc.RequestID, Tenant: tenant, DryRun: opts.DryRun,
+		DeleteContent: opts.DeleteContent, Started: started.UTC().Truncate(time.Millisecond),
+		RowsAnonymised: map[string]int{schema.DatasetInquiries: 0, schema.DatasetChatlogs: 0, schema.DatasetSurveys: 0}}
+	ledger := sinks.NewLedger(lake)
+	ref := strings.Join(append(slices.Clone(p.e164), p.emails...), "\x00")
+	if rc.PersonRef, err = ledger.Hash(tenant, "person", ref, !opts.DryRun); err != nil && !(opts.DryRun && sinks.IsNotExist(err)) {
+		return nil, fmt.Errorf("erasure key: %w", err)
+	}
+	if !opts.DryRun {
+		// The identifiers go into the ledger first, so that ingest
+		// anonymises the person's records from now on, before the lake is
+		// searched.
+		if err := e.appendLedger(ledger, tenant, rc, opts, sinks.ErasureIdentifier,
+			append(slices.Clone(p.numbers), p.emails...)); err != nil {
+			return nil, err
+		}
+	}
+	known := map[string]string{} // inquiry id -> day, over all passes
+	audited := map[string]bool{}
+	for pass := 1; ; pass++ {
+		if err := ctx.Err(); err != nil {
+			return rc, err
+		}
+		plan, st, err := e.anonymisePlan(ctx, tenant, p, known, opts.DeleteContent)
+		if err != nil {
+			return rc, err
+		}
+		if len(plan.Remove) == 0 {
+			break
+		}
+		if opts.DryRun {
+			st.addTo(rc, plan)
+			break
+		}
+		if pass > maxAnonymisePasses {
+			return rc, fmt.Errorf("anonymise: the person's files kept changing after %d passes; run it again", maxAnonymisePasses)
+		}
+		var fresh []string
+		for id := range known {
+			if !audited[id] {
+				fresh = append(fresh, id)
+			}
+		}
+		slices.Sort(fresh)
+		if err := e.appendLedger(ledger, tenant, rc, opts, sinks.ErasureInquiry, fresh); err != nil {
+			return rc, err
+		}
+		for _, id := range fresh {
+			entry := acc
+			entry.Action = ActionAnonymise
+			if err := e.appendAudit(tenant, known[id], id, entry); err != nil {
+				return rc, err
+			}
+			audited[id] = true
+		}
+		err = lake.Rewrite(tenant, plan)
+		if errors.Is(err, sinks.ErrRewriteConflict) {
+			e.log.Info("files changed during an anonymisation; planning again", "tenant", tenant, "pass", pass)
+			continue
+		}
+		if err != nil {
+			return rc, fmt.Errorf("anonymise: %w", err)
+		}
+		st.addTo(rc, plan)
+	}
+	rc.Inquiries = len(known)
+	d := time.Since(started)
+	rc.Duration, rc.DurationMS = d.Round(time.Millisecond).String(), float64(d.Microseconds())/1000
+	if !opts.DryRun {
+		e.log.Info("anonymised a person", "tenant", tenant, "receipt", rc.ReceiptID, "inquiries", rc.Inquiries,
+			"files", rc.FilesRewritten, "request_id", acc.RequestID)
+	}
+	return rc, nil
+}
+
+func (e *Engine) appendLedger(ledger *sinks.Ledger, tenant string, rc *Receipt, opts AnonymiseOptions,
+	kind string, values []string) error {
+	if len(values) == 0 {
+		return nil
+	}
+	now := e.now().UTC().Truncate(time.Millisecond)
+	entries := make([]sinks.LedgerEntry, 0, len(values))
+	for _, v := range values {
+		h, err := ledger.Hash(tenant, kind, v, true)
+		if err != nil {
+			return fmt.Errorf("erasure ledger: %w", err)
+		}
+		entries = append(entries, sinks.LedgerEntry{Kind: kind, Hash: h, Receipt: rc.ReceiptID,
+			DeleteContent: opts.DeleteContent, At: now})
+	}
+	if err := ledger.Append(tenant, entries); err != nil {
+		return fmt.Errorf("anonymise: %w", err)
+	}
+	return nil
+}
+
+// passStats counts one pass's plan.
+type passStats struct {
+	rows                  map[string]int
+	recordings, chatlogs  int
+	surveyComments, added int
+}
+
+func (s *passStats) addTo(rc *Receipt, plan sinks.RewritePlan) {
+	for ds, n := range s.rows {
+		rc.RowsAnonymised[ds] += n
+	}
+	rc.ContentDeleted.Recordings += s.recordings
+	rc.ContentDeleted.ChatlogRows += s.chatlogs
+	rc.ContentDeleted.SurveyComments += s.surveyComments
+	rc.FilesRewritten += len(plan.Remove) - s.recordings
+	rc.FilesAdded += len(plan.Add)
+}
+
+// anonymisePlan finds the person's rows and plans one rewrite of the files
+// that hold them. known collects the person's inquiries (id -> day); rows
+// of known inquiries already anonymised are not planned again.
+func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, known map[string]string,
+	deleteContent bool) (sinks.RewritePlan, *passStats, error) {
+	plan := sinks.RewritePlan{Reason: "anonymise"}
+	st := &passStats{rows: map[string]int{}}
+	if err := e.personInquiries(ctx, tenant, p, known); err != nil {
+		return plan, nil, err
+	}
+	ids := make([]string, 0, len(known))
+	for id := range known {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	nums, mails, idList := boundList(p.numbers), boundList(p.emails), boundList(ids)
+	inqFiles, err := e.filesWhere(ctx, tenant, schema.DatasetInquiries, `(caller_number IN (SELECT unnest(?::VARCHAR[]))
+	OR chatter_number IN (SELECT unnest(?::VARCHAR[])) OR lower(chatter_email) IN (SELECT unnest(?::VARCHAR[]))
+	OR lower(from_address) IN (SELECT unnest(?::VARCHAR[])))
+	OR (inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (NOT anonymised OR caller_number IS NOT NULL
+		OR chatter_name IS NOT NULL OR chatter_email IS NOT NULL OR chatter_number IS NOT NULL
+		OR from_address IS NOT NULL OR subject IS NOT NULL))`, nums, nums, mails, mails, idList)
+	if err != nil {
+		return plan, nil, err
+	}
+	survFiles, err := e.filesWhere(ctx, tenant, schema.DatasetSurveys, `respondent_number IN (SELECT unnest(?::VARCHAR[]))
+	OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
+	OR (inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (NOT anonymised OR respondent_number IS NOT NULL
+		OR respondent_email IS NOT NULL OR (? AND comment IS NOT NULL)))`, nums, mails, idList, deleteContent)
+	if err != nil {
+		return plan, nil, err
+	}
+	chatFiles, err := e.filesWhere(ctx, tenant, schema.DatasetChatlogs,
+		`inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (? OR NOT anonymised)`, idList, deleteContent)
+	if err != nil {
+		return plan, nil, err
+	}
+	rwID := sinks.NewRewriteID()
+	seq := 0
+	isPersons := func(id string) bool { _, ok := known[id]; return ok }
+	addFile := func(rel, dataset string, n int, write func(w io.Writer) error) {
+		plan.Remove = append(plan.Remove, rel)
+		if n == 0 {
+			return // every row of the file is gone: the file only goes
+		}
+		seq++
+		name := fmt.Sprintf("%s/%s-%d%s", filepath.ToSlash(filepath.Dir(rel)), rwID, seq, sinks.ParquetSuffix)
+		plan.Add = append(plan.Add, sinks.NewFile{Name: name, Write: write})
+	}
+	for _, rel := range inqFiles {
+		rows, err := parquet.ReadFile[schema.InquiryRow](e.abs(rel))
+		if err != nil {
+			return plan, nil, fmt.Errorf("read inquiry file: %w", err)
+		}
+		for i := range rows {
+			r := &rows[i]
+			if isPersons(r.InquiryID) || p.matchNumber(r.CallerNumber) || p.matchNumber(r.ChatterNumber) ||
+				p.matchEmail(r.ChatterEmail) || p.matchEmail(r.FromAddress) {
+				sinks.AnonymiseRow(r, false)
+				st.rows[schema.DatasetInquiries]++
+			}
+		}
+		sinks.SortInquiries(rows)
+		addFile(rel, schema.DatasetInquiries, len(rows), func(w io.Writer) error {
+			return sinks.WriteParquet(w, schema.DatasetInquiries, rwID, rows)
+		})
+	}
+	for _, rel := range survFiles {
+		rows, err := parquet.ReadFile[schema.SurveyRow](e.abs(rel))
+		if err != nil {
+			return plan, nil, fmt.Errorf("read survey file: %w", err)
+		}
+		for i := range rows {
+			r := &rows[i]
+			if isPersons(r.InquiryID) || p.matchNumber(r.RespondentNumber) || p.matchEmail(r.RespondentEmail) {
+				if deleteContent && r.Comment != nil {
+					st.surveyComments++
+				}
+				sinks.AnonymiseRow(r, deleteContent)
+				st.rows[schema.DatasetSurveys]++
+			}
+		}
+		sinks.SortByInquiryID(rows, func(r *schema.SurveyRow) string { return r.InquiryID })
+		addFile(rel, schema.DatasetSurveys, len(rows), func(w io.Writer) error {
+			return sinks.WriteParquet(w, schema.DatasetSurveys, rwID, rows)
+		})
+	}
+	for _, rel := range chatFiles {
+		rows, err := parquet.ReadFile[schema.ChatlogRow](e.abs(rel))
+		if err != nil {
+			return plan, nil, fmt.Errorf("read chat log file: %w", err)
+		}
+		n := len(rows)
+		if deleteContent {
+			rows = slices.DeleteFunc(rows, func(r schema.ChatlogRow) bool { return isPersons(r.InquiryID) })
+			st.chatlogs += n - len(rows)
+		} else {
+			for i := range rows {
+				if isPersons(rows[i].InquiryID) {
+					sinks.AnonymiseRow(&rows[i], false)
+					st.rows[schema.DatasetChatlogs]++
+				}
+			}
+		}
+		addFile(rel, schema.DatasetChatlogs, len(rows), func(w io.Writer) error {
+			return sinks.WriteParquet(w, schema.DatasetChatlogs, rwID, rows)
+		})
+	}
+	if deleteContent {
+		objects, err := e.mediaOf(ctx, tenant, ids)
+		if err != nil {
+			return plan, nil, err
+		}
+		for _, obj := range objects {
+			if _, err := e.fs.Stat(obj); err == nil && !slices.Contains(plan.Remove, obj) {
+				plan.Remove = append(plan.Remove, obj)
+				st.recordings++
+			}
+		}
+	}
+	return plan, st, nil
+}
+
+func (e *Engine) abs(rel string) string { return filepath.Join(e.dir, filepath.FromSlash(rel)) }
+
+// personInquiries adds to known the inquiries of the person: by their own
+// identifiers, and those of the surveys the person answered.
+func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, known map[string]string) error {
+	nums, mails := boundList(p.numbers), boundList(p.emails)
+	found := map[string]string{}
+	err := e.withSources(ctx, tenant, dayRange{}, []string{schema.DatasetInquiries, schema.DatasetSurveys},
+		func(s sources) error {
+			clear(found)
+			rows, err := e.db.QueryContext(ctx, `SELECT inquiry_id, max(started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
+	WHERE caller_number IN (SELECT unnest(?::VARCHAR[])) OR chatter_number IN (SELECT unnest(?::VARCHAR[]))
+	OR lower(chatter_email) IN (SELECT unnest(?::VARCHAR[])) OR lower(from_address) IN (SELECT unnest(?::VARCHAR[]))
+	GROUP BY inquiry_id
+	UNION ALL
+	SELECT inquiry_id, max(inquiry_started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
+	WHERE respondent_number IN (SELECT unnest(?::VARCHAR[])) OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
+	GROUP BY inquiry_id`, s[schema.DatasetInquiries], nums, nums, mails, mails,
+				s[schema.DatasetSurveys], nums, mails)
+			if err != nil {
+				return dbError("find the person's inquiries", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				var at time.Time
+				if err := rows.Scan(&id, &at); err != nil {
+					return dbError("find the person's inquiries", err)
+				}
+				if _, ok := found[id]; !ok {
+					found[id] = schema.Day(at)
+				}
+			}
+			return rows.Err()
+		})
+	if err != nil {
+		return err
+	}
+	for id, day := range found {
+		if _, ok := known[id]; !ok {
+			known[id] = day
+		}
+	}
+	return nil
+}
+
+// filesWhere lists (lake-relative) the files of a dataset of the tenant
+// holding a row for which cond is true.
+func (e *Engine) filesWhere(ctx context.Context, tenant, dataset, cond string, args ...any) ([]string, error) {
+	var out []string
+	err := e.withSources(ctx, tenant, dayRange{}, []string{dataset}, func(s sources) error {
+		out = out[:0]
+		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT filename FROM read_parquet(?::VARCHAR[],
+	`+hiveOptions+`, filename = true) WHERE `+cond+` ORDER BY filename`, append([]any{s[dataset]}, args...)...)
+		if err != nil {
+			return dbError("find the person's files", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var abs string
+			if err := rows.Scan(&abs); err != nil {
+				return dbError("find the person's files", err)
+			}
+			rel, err := filepath.Rel(e.dir, abs)
+			if err != nil || strings.HasPrefix(rel, "..") {
+				continue // the empty placeholder file
+			}
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// mediaOf lists the media objects of the inquiries' recordings (paths made
+// from validated ids, never taken from the row).
+func (e *Engine) mediaOf(ctx context.Context, tenant string, ids []string) ([]string, error) {
+	var objects []string
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	err := e.withSources(ctx, tenant, dayRange{}, []string{schema.DatasetRecordings}, func(s sources) error {
+		objects = objects[:0]
+		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT inquiry_id, recording_id, inquiry_started_at
+	FROM read_parquet(?::VARCHAR[], `+hiveOptions+`) WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[]))
+	ORDER BY ALL`, s[schema.DatasetRecordings], ids)
+		if err != nil {
+			return dbError("find recordings", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var inq, rec string
+			var started time.Time
+			if err := rows.Scan(&inq, &rec, &started); err != nil {
+				return dbError("find recordings", err)
+			}
+			if schema.ValidID(inq) && schema.ValidID(rec) {
+				objects = append(objects, sinks.MediaObject(tenant, schema.Day(started), inq, rec))
+			}
+		}
+		return rows.Err()
+	})
+	return objects, err
+}

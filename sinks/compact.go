@@ -1,0 +1,284 @@
+package sinks
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/arkiv-project/arkiv/schema"
+)
+
+// CompactOptions say what Compact merges.
+type CompactOptions struct {
+	// Tenant limits compaction to one tenant ("" = every tenant).
+	Tenant string
+	// MinFiles is the number of files a partition needs to be compacted
+	// (default 4).
+	MinFiles int
+	// MaxRows bounds the rows of one output file (default 1,000,000).
+	MaxRows int
+	// Ledger, when set, anonymises rows of erased persons on the way
+	// (records that arrived late, after an anonymisation had planned).
+	Ledger *Ledger
+}
+
+// CompactReport says what Compact did.
+type CompactReport struct {
+	Partitions int           `json:"partitions_compacted"`
+	Skipped    int           `json:"partitions_skipped"`
+	FilesIn    int           `json:"files_in"`
+	FilesOut   int           `json:"files_out"`
+	RowsIn     int           `json:"rows_in"`
+	RowsOut    int           `json:"rows_out"`
+	Anonymised int           `json:"rows_anonymised"`
+	Duration   time.Duration `json:"duration_ns"`
+}
+
+// compactDatasets are the Parquet datasets compaction merges (the audit
+// logs are JSON lines; sealing them is not done yet).
+var compactDatasets = []string{schema.DatasetInquiries, schema.DatasetChatlogs,
+	schema.DatasetRecordings, schema.DatasetSurveys}
+
+// Compact merges the small files of each partition (dataset, tenant, day)
+// that has at least MinFiles of them into files of up to MaxRows rows,
+// collapsing duplicates (latest _ingested_at wins, then the latest Kafka
+// offset), through one journaled Rewrite per partition. Files named by a
+// flush journal that is not committed are left alone. A partition that
+// changed under it (a rewrite or expiry got there first) is skipped.
+func (l *Lake) Compact(opts CompactOptions) (*CompactReport, error) {
+	started := time.Now()
+	if opts.MinFiles <= 0 {
+		opts.MinFiles = 4
+	}
+	if opts.MaxRows <= 0 {
+		opts.MaxRows = 1_000_000
+	}
+	rep := &CompactReport{}
+	for _, ds := range compactDatasets {
+		tenants, err := l.listTenants(ds, opts.Tenant)
+		if err != nil {
+			return rep, err
+		}
+		for _, tenant := range tenants {
+			days, err := l.fs.ReadDir(ds + "/tenant=" + tenant)
+			if err != nil && !IsNotExist(err) {
+				return rep, err
+			}
+			for _, d := range days {
+				if !d.IsDir() || !strings.HasPrefix(d.Name(), "date=") {
+					continue
+				}
+				dir := ds + "/tenant=" + tenant + "/" + d.Name()
+				if err := l.compactPartition(ds, tenant, dir, opts, rep); err != nil {
+					return rep, err
+				}
+			}
+		}
+	}
+	rep.Duration = time.Since(started)
+	return rep, nil
+}
+
+func (l *Lake) listTenants(dataset, only string) ([]string, error) {
+	entries, err := l.fs.ReadDir(dataset)
+	if IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		t, ok := strings.CutPrefix(e.Name(), "tenant=")
+		if ok && e.IsDir() && schema.ValidTenantID(t) && (only == "" || t == only) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// pendingFlushFiles lists the files of flushes not yet committed.
+func (l *Lake) pendingFlushFiles() (map[string]bool, error) {
+	flushes, err := l.ListFlushes()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, fl := range flushes {
+		if fl.State != FlushCommitted {
+			for _, f := range fl.Files {
+				out[f] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+func (l *Lake) compactPartition(ds, tenant, dir string, opts CompactOptions, rep *CompactReport) error {
+	entries, err := l.fs.ReadDir(dir)
+	if IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pending, err := l.pendingFlushFiles()
+	if err != nil {
+		return err
+	}
+	var files []string
+	for _, e := range entries {
+		name := dir + "/" + e.Name()
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ParquetSuffix) && !pending[name] {
+			files = append(files, name)
+		}
+	}
+	if len(files) < opts.MinFiles {
+		return nil
+	}
+	if opts.Ledger != nil {
+		// An unreadable ledger stops compaction rather than anonymising
+		// every row (Matches errs on the side of anonymising).
+		if err := opts.Ledger.Check(tenant); err != nil {
+			return fmt.Errorf("compact %s: erasure ledger: %w", dir, err)
+		}
+	}
+	var plan RewritePlan
+	var in, out, anon int
+	switch ds {
+	case schema.DatasetInquiries:
+		plan, in, out, anon, err = compactPlan(l, ds, files, opts.MaxRows,
+			func(r *schema.InquiryRow) string { return r.InquiryID },
+			func(r *schema.InquiryRow) schema.Meta { return r.Meta },
+			SortInquiries, func(r *schema.InquiryRow) bool {
+				return opts.Ledger != nil && !r.Anonymised && (opts.Ledger.MatchesInquiry(tenant, r.InquiryID) ||
+					anyMatch(opts.Ledger, tenant, r.CallerNumber, r.ChatterNumber, r.ChatterEmail, r.FromAddress))
+			})
+	case schema.DatasetChatlogs:
+		plan, in, out, anon, err = compactPlan(l, ds, files, opts.MaxRows,
+			func(r *schema.ChatlogRow) string { return r.InquiryID },
+			func(r *schema.ChatlogRow) schema.Meta { return r.Meta },
+			byInquiry(func(r *schema.ChatlogRow) string { return r.InquiryID }), func(r *schema.ChatlogRow) bool {
+				return opts.Ledger != nil && !r.Anonymised && opts.Ledger.MatchesInquiry(tenant, r.InquiryID)
+			})
+	case schema.DatasetRecordings:
+		plan, in, out, anon, err = compactPlan(l, ds, files, opts.MaxRows,
+			func(r *schema.RecordingRow) string { return r.InquiryID + "\x00" + r.RecordingID },
+			func(r *schema.RecordingRow) schema.Meta { return r.Meta },
+			byInquiry(func(r *schema.RecordingRow) string { return r.InquiryID }), nil)
+	case schema.DatasetSurveys:
+		plan, in, out, anon, err = compactPlan(l, ds, files, opts.MaxRows,
+			func(r *schema.SurveyRow) string { return r.SurveyID },
+			func(r *schema.SurveyRow) schema.Meta { return r.Meta },
+			byInquiry(func(r *schema.SurveyRow) string { return r.InquiryID }), func(r *schema.SurveyRow) bool {
+				return opts.Ledger != nil && !r.Anonymised && (opts.Ledger.MatchesInquiry(tenant, r.InquiryID) ||
+					anyMatch(opts.Ledger, tenant, r.RespondentNumber, r.RespondentEmail))
+			})
+	}
+	if err != nil {
+		return err
+	}
+	err = l.Rewrite(tenant, plan)
+	if errors.Is(err, ErrRewriteConflict) || errors.Is(err, ErrFlushInFlight) {
+		l.log.Info("partition changed during compaction; skipped", "partition", dir, "error", err)
+		rep.Skipped++
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("compact %s: %w", dir, err)
+	}
+	rep.Partitions++
+	rep.FilesIn += len(plan.Remove)
+	rep.FilesOut += len(plan.Add)
+	rep.RowsIn += in
+	rep.RowsOut += out
+	rep.Anonymised += anon
+	return nil
+}
+
+func byInquiry[T any](id func(*T) string) func([]T) {
+	return func(rows []T) { SortByInquiryID(rows, id) }
+}
+
+func anyMatch(g *Ledger, tenant string, vals ...*string) bool {
+	for _, v := range vals {
+		if v != nil && g.Matches(tenant, *v) {
+			return true
+		}
+	}
+	return false
+}
+
+// compactPlan reads the files, keeps the latest version of each key and
+// plans their replacement by files of at most maxRows rows.
+func compactPlan[T any](l *Lake, ds string, files []string, maxRows int, key func(*T) string,
+	meta func(*T) schema.Meta, sortRows func([]T), erased func(*T) bool) (RewritePlan, int, int, int, error) {
+	plan := RewritePlan{Reason: "compact", Remove: files}
+	latest := map[string]int{}
+	var rows []T
+	in := 0
+	for _, name := range files {
+		part, err := l.readParquet(name, func(r io.ReaderAt, size int64) (any, error) { return parquet.Read[T](r, size) })
+		if err != nil {
+			return plan, 0, 0, 0, fmt.Errorf("compact: read %s: %w", name, err)
+		}
+		for _, r := range part.([]T) {
+			in++
+			k := key(&r)
+			if i, ok := latest[k]; ok {
+				if newer(meta(&r), meta(&rows[i])) {
+					rows[i] = r
+				}
+				continue
+			}
+			latest[k] = len(rows)
+			rows = append(rows, r)
+		}
+	}
+	anon := 0
+	if erased != nil {
+		for i := range rows {
+			if erased(&rows[i]) {
+				AnonymiseRow(&rows[i], false)
+				anon++
+			}
+		}
+	}
+	sortRows(rows)
+	id := NewRewriteID()
+	dir := files[0][:strings.LastIndex(files[0], "/")]
+	for i, start := 0, 0; start < len(rows); i, start = i+1, start+maxRows {
+		chunk := rows[start:min(start+maxRows, len(rows))]
+		plan.Add = append(plan.Add, NewFile{Name: fmt.Sprintf("%s/%s-%d%s", dir, id, i, ParquetSuffix),
+			Write: func(w io.Writer) error { return WriteParquet(w, ds, id, chunk) }})
+	}
+	return plan, in, len(rows), anon, nil
+}
+
+// newer: latest _ingested_at wins; on a tie the later Kafka offset.
+func newer(a, b schema.Meta) bool {
+	if c := a.IngestedAt.Compare(b.IngestedAt); c != 0 {
+		return c > 0
+	}
+	if a.KafkaPartition == b.KafkaPartition {
+		return a.KafkaOffset > b.KafkaOffset
+	}
+	return false
+}
+
+func (l *Lake) readParquet(name string, read func(r io.ReaderAt, size int64) (any, error)) (any, error) {
+	f, err := l.fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return read(f, fi.Size())
+}
