@@ -29,6 +29,7 @@ type Config struct {
 	Tenants map[string]TenantConfig `yaml:"tenants"`
 	Topics  Topics                  `yaml:"topics"`
 	Ingest  Ingest                  `yaml:"ingest"`
+	Tokens  []Token                 `yaml:"tokens"`
 }
 
 // TenantConfig is one tenant's entry, or the defaults. Unset fields (nil)
@@ -209,6 +210,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.validateTopics(); err != nil {
+		return err
+	}
+	if err := c.validateTokens(); err != nil {
 		return err
 	}
 	return c.Ingest.validate()

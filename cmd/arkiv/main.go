@@ -37,6 +37,8 @@ func commands() map[string]command {
 		"produce": {"publish NDJSON records from stdin to a topic, keyed as the contract says", runProduce},
 		"loadgen": {"publish realistic synthetic traffic", runLoadgen},
 		"demo":    {"embedded broker, synthetic traffic and ingest in one process", runDemo},
+		"serve":   {"serve the HTTP API and the web page over the lake", runServe},
+		"token":   {"make a new API token and print its configuration entry", runToken},
 
 		"search":    {"search a tenant's inquiries", runSearch},
 		"show":      {"show one inquiry's general information", runShow},
@@ -47,6 +49,8 @@ func commands() map[string]command {
 		"delete":    {"delete recordings and/or chat logs of inquiries (audited)", runDelete},
 		"sql":       {"run SQL over views of the lake (DuckDB)", runSQL},
 		"expire":    {"drop every partition older than its tenant's retention", runExpire},
+		"anonymise": {"forget a person in a tenant: identifiers removed, content optionally deleted", runAnonymise},
+		"compact":   {"merge small files per partition, collapsing duplicates (latest wins)", runCompact},
 	}
 }
 
