@@ -25,8 +25,8 @@ func TestScaleOut(t *testing.T) {
 	h.produceLoad(load)
 	lake := filepath.Join(t.TempDir(), "lake")
 
-	a := h.child(lake, cfg, "scale", "--session-timeout", "2s")
-	b := h.child(lake, cfg, "scale", "--session-timeout", "2s")
+	a := h.child(lake, cfg, "scale", "--session-timeout", "6s")
+	b := h.child(lake, cfg, "scale", "--session-timeout", "6s")
 	owners := waitForOwners(t, lake, h.cfg.Topics.Inputs(), 2, 60*time.Second)
 	t.Logf("partitions shared by %d processes", owners)
 
@@ -37,7 +37,8 @@ func TestScaleOut(t *testing.T) {
 	must(t, a.Process.Signal(syscall.SIGKILL))
 	_ = a.Wait()
 
-	// The survivor takes a's partitions over after the session timeout and
+	// The survivor takes a's partitions over after the session timeout (6s:
+	// Kafka's group.min.session.timeout.ms refuses less) and
 	// catches up; then it stops gracefully.
 	waitForCheckpointsAtEnd(t, h, lake, 2*time.Minute)
 	must(t, b.Process.Signal(syscall.SIGTERM))
