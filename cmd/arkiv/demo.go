@@ -34,6 +34,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	tenants := fs.Int("tenants", 3, "number of tenants")
 	live := fs.String("rate", "20/s", "live traffic after the history, messages per second (0 for none)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
+	listenAddr := fs.String("listen", "127.0.0.1:8080", "serve the web page and API here (a free port if taken)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +69,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	ingestDone := make(chan error, 1)
 	go func() { ingestDone <- ing.Run(ctx) }()
 	printDemoIntro(e, b.Addr(), *lakeDir)
+	stopServe, err := startDemoServe(e, *lakeDir, *listenAddr)
+	if err != nil {
+		return err
+	}
+	defer stopServe()
 	if err := demoTraffic(ctx, e, b.Addr(), *tenants, *count, perSecond); err != nil && !errors.Is(err, context.Canceled) &&
 		!errors.Is(err, context.DeadlineExceeded) {
 		return err

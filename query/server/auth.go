@@ -45,6 +45,12 @@ var errUnauthenticated = errorf(http.StatusUnauthorized, CodeUnauthenticated,
 // authenticate finds the request's token and tenant.
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		// The web page's session cookie stands in for the token.
+		if p, ok, err := s.sessionPrincipal(r); ok {
+			return p, err
+		}
+	}
 	scheme, secret, ok := strings.Cut(auth, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" || len(secret) > 512 {
 		return nil, errUnauthenticated

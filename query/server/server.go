@@ -61,6 +61,8 @@ type Server struct {
 	now    func() time.Time
 	tokens map[string]*config.Token // by hash
 	mux    *http.ServeMux
+	// sessions are the web page's sign-ins (session.go).
+	sessions *sessionStore
 }
 
 // New makes the API handler.
@@ -150,6 +152,7 @@ func (s *Server) routes() {
 		s.mux.Handle(pattern, s.authed(r.Role, h))
 	}
 	s.mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
+	s.webRoutes()
 	s.mux.HandleFunc("/", s.fallback)
 }
 
