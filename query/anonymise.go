@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -228,12 +226,10 @@ func (e *Engine) anonymise(ctx context.Context, lake *sinks.Lake, tenant string,
 		if err := e.appendLedger(ledger, tenant, rc, opts, sinks.ErasureInquiry, fresh); err != nil {
 			return rc, err
 		}
+		if err := e.auditInquiries(tenant, acc, known, fresh, ActionAnonymise); err != nil {
+			return rc, err
+		}
 		for _, id := range fresh {
-			entry := acc
-			entry.Action = ActionAnonymise
-			if err := e.appendAudit(tenant, known[id], id, entry); err != nil {
-				return rc, err
-			}
 			audited[id] = true
 		}
 		err = lake.Rewrite(tenant, plan)
@@ -300,10 +296,11 @@ func (s *passStats) addTo(rc *Receipt, plan sinks.RewritePlan) {
 // of known inquiries already anonymised are not planned again.
 func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, known map[string]string,
 	deleteContent bool) (sinks.RewritePlan, *passStats, error) {
-	plan := sinks.RewritePlan{Reason: "anonymise"}
+	const findFiles = "find the person's files"
+	b := newRewriteBuilder("anonymise")
 	st := &passStats{rows: map[string]int{}}
 	if err := e.personInquiries(ctx, tenant, p, known); err != nil {
-		return plan, nil, err
+		return b.plan, nil, err
 	}
 	ids := make([]string, 0, len(known))
 	for id := range known {
@@ -311,43 +308,34 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	}
 	slices.Sort(ids)
 	nums, mails, idList := boundList(p.numbers), boundList(p.emails), boundList(ids)
-	inqFiles, err := e.filesWhere(ctx, tenant, schema.DatasetInquiries, `(caller_number IN (SELECT unnest(?::VARCHAR[]))
+	inqFiles, err := e.filesWhere(ctx, tenant, schema.DatasetInquiries, findFiles,
+		`(caller_number IN (SELECT unnest(?::VARCHAR[]))
 	OR chatter_number IN (SELECT unnest(?::VARCHAR[])) OR lower(chatter_email) IN (SELECT unnest(?::VARCHAR[]))
 	OR lower(from_address) IN (SELECT unnest(?::VARCHAR[])))
 	OR (inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (NOT anonymised OR caller_number IS NOT NULL
 		OR chatter_name IS NOT NULL OR chatter_email IS NOT NULL OR chatter_number IS NOT NULL
 		OR from_address IS NOT NULL OR subject IS NOT NULL))`, nums, nums, mails, mails, idList)
 	if err != nil {
-		return plan, nil, err
+		return b.plan, nil, err
 	}
-	survFiles, err := e.filesWhere(ctx, tenant, schema.DatasetSurveys, `respondent_number IN (SELECT unnest(?::VARCHAR[]))
+	survFiles, err := e.filesWhere(ctx, tenant, schema.DatasetSurveys, findFiles,
+		`respondent_number IN (SELECT unnest(?::VARCHAR[]))
 	OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
 	OR (inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (NOT anonymised OR respondent_number IS NOT NULL
 		OR respondent_email IS NOT NULL OR (? AND comment IS NOT NULL)))`, nums, mails, idList, deleteContent)
 	if err != nil {
-		return plan, nil, err
+		return b.plan, nil, err
 	}
-	chatFiles, err := e.filesWhere(ctx, tenant, schema.DatasetChatlogs,
+	chatFiles, err := e.filesWhere(ctx, tenant, schema.DatasetChatlogs, findFiles,
 		`inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (? OR NOT anonymised)`, idList, deleteContent)
 	if err != nil {
-		return plan, nil, err
+		return b.plan, nil, err
 	}
-	rwID := sinks.NewRewriteID()
-	seq := 0
 	isPersons := func(id string) bool { _, ok := known[id]; return ok }
-	addFile := func(rel, dataset string, n int, write func(w io.Writer) error) {
-		plan.Remove = append(plan.Remove, rel)
-		if n == 0 {
-			return // every row of the file is gone: the file only goes
-		}
-		seq++
-		name := fmt.Sprintf("%s/%s-%d%s", filepath.ToSlash(filepath.Dir(rel)), rwID, seq, sinks.ParquetSuffix)
-		plan.Add = append(plan.Add, sinks.NewFile{Name: name, Write: write})
-	}
 	for _, rel := range inqFiles {
 		rows, err := parquet.ReadFile[schema.InquiryRow](e.abs(rel))
 		if err != nil {
-			return plan, nil, fmt.Errorf("read inquiry file: %w", err)
+			return b.plan, nil, fmt.Errorf("read inquiry file: %w", err)
 		}
 		for i := range rows {
 			r := &rows[i]
@@ -358,14 +346,12 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 			}
 		}
 		sinks.SortInquiries(rows)
-		addFile(rel, schema.DatasetInquiries, len(rows), func(w io.Writer) error {
-			return sinks.WriteParquet(w, schema.DatasetInquiries, rwID, rows)
-		})
+		replaceFile(b, rel, schema.DatasetInquiries, rows)
 	}
 	for _, rel := range survFiles {
 		rows, err := parquet.ReadFile[schema.SurveyRow](e.abs(rel))
 		if err != nil {
-			return plan, nil, fmt.Errorf("read survey file: %w", err)
+			return b.plan, nil, fmt.Errorf("read survey file: %w", err)
 		}
 		for i := range rows {
 			r := &rows[i]
@@ -378,14 +364,12 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 			}
 		}
 		sinks.SortByInquiryID(rows, func(r *schema.SurveyRow) string { return r.InquiryID })
-		addFile(rel, schema.DatasetSurveys, len(rows), func(w io.Writer) error {
-			return sinks.WriteParquet(w, schema.DatasetSurveys, rwID, rows)
-		})
+		replaceFile(b, rel, schema.DatasetSurveys, rows)
 	}
 	for _, rel := range chatFiles {
 		rows, err := parquet.ReadFile[schema.ChatlogRow](e.abs(rel))
 		if err != nil {
-			return plan, nil, fmt.Errorf("read chat log file: %w", err)
+			return b.plan, nil, fmt.Errorf("read chat log file: %w", err)
 		}
 		n := len(rows)
 		if deleteContent {
@@ -399,59 +383,37 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 				}
 			}
 		}
-		addFile(rel, schema.DatasetChatlogs, len(rows), func(w io.Writer) error {
-			return sinks.WriteParquet(w, schema.DatasetChatlogs, rwID, rows)
-		})
+		replaceFile(b, rel, schema.DatasetChatlogs, rows)
 	}
 	if deleteContent {
 		objects, err := e.mediaOf(ctx, tenant, ids)
 		if err != nil {
-			return plan, nil, err
+			return b.plan, nil, err
 		}
 		for _, obj := range objects {
-			if _, err := e.fs.Stat(obj); err == nil && !slices.Contains(plan.Remove, obj) {
-				plan.Remove = append(plan.Remove, obj)
+			if _, err := e.fs.Stat(obj); err == nil && !slices.Contains(b.plan.Remove, obj) {
+				b.plan.Remove = append(b.plan.Remove, obj)
 				st.recordings++
 			}
 		}
 	}
-	return plan, st, nil
+	return b.plan, st, nil
 }
-
-func (e *Engine) abs(rel string) string { return filepath.Join(e.dir, filepath.FromSlash(rel)) }
 
 // personInquiries adds to known the inquiries of the person: by their own
 // identifiers, and those of the surveys the person answered.
 func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, known map[string]string) error {
 	nums, mails := boundList(p.numbers), boundList(p.emails)
-	found := map[string]string{}
-	err := e.withSources(ctx, tenant, dayRange{}, []string{schema.DatasetInquiries, schema.DatasetSurveys},
-		func(s sources) error {
-			clear(found)
-			rows, err := e.db.QueryContext(ctx, `SELECT inquiry_id, max(started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
+	found, err := e.inquiryDaysWhere(ctx, tenant, []string{schema.DatasetInquiries, schema.DatasetSurveys},
+		"find the person's inquiries", `SELECT inquiry_id, max(started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
 	WHERE caller_number IN (SELECT unnest(?::VARCHAR[])) OR chatter_number IN (SELECT unnest(?::VARCHAR[]))
 	OR lower(chatter_email) IN (SELECT unnest(?::VARCHAR[])) OR lower(from_address) IN (SELECT unnest(?::VARCHAR[]))
 	GROUP BY inquiry_id
 	UNION ALL
 	SELECT inquiry_id, max(inquiry_started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
 	WHERE respondent_number IN (SELECT unnest(?::VARCHAR[])) OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
-	GROUP BY inquiry_id`, s[schema.DatasetInquiries], nums, nums, mails, mails,
-				s[schema.DatasetSurveys], nums, mails)
-			if err != nil {
-				return dbError("find the person's inquiries", err)
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				var at time.Time
-				if err := rows.Scan(&id, &at); err != nil {
-					return dbError("find the person's inquiries", err)
-				}
-				if _, ok := found[id]; !ok {
-					found[id] = schema.Day(at)
-				}
-			}
-			return rows.Err()
+	GROUP BY inquiry_id`, func(s sources) []any {
+			return []any{s[schema.DatasetInquiries], nums, nums, mails, mails, s[schema.DatasetSurveys], nums, mails}
 		})
 	if err != nil {
 		return err
@@ -462,63 +424,4 @@ func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, 
 		}
 	}
 	return nil
-}
-
-// filesWhere lists (lake-relative) the files of a dataset of the tenant
-// holding a row for which cond is true.
-func (e *Engine) filesWhere(ctx context.Context, tenant, dataset, cond string, args ...any) ([]string, error) {
-	var out []string
-	err := e.withSources(ctx, tenant, dayRange{}, []string{dataset}, func(s sources) error {
-		out = out[:0]
-		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT filename FROM read_parquet(?::VARCHAR[],
-	`+hiveOptions+`, filename = true) WHERE `+cond+` ORDER BY filename`, append([]any{s[dataset]}, args...)...)
-		if err != nil {
-			return dbError("find the person's files", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var abs string
-			if err := rows.Scan(&abs); err != nil {
-				return dbError("find the person's files", err)
-			}
-			rel, err := filepath.Rel(e.dir, abs)
-			if err != nil || strings.HasPrefix(rel, "..") {
-				continue // the empty placeholder file
-			}
-			out = append(out, filepath.ToSlash(rel))
-		}
-		return rows.Err()
-	})
-	return out, err
-}
-
-// mediaOf lists the media objects of the inquiries' recordings (paths made
-// from validated ids, never taken from the row).
-func (e *Engine) mediaOf(ctx context.Context, tenant string, ids []string) ([]string, error) {
-	var objects []string
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	err := e.withSources(ctx, tenant, dayRange{}, []string{schema.DatasetRecordings}, func(s sources) error {
-		objects = objects[:0]
-		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT inquiry_id, recording_id, inquiry_started_at
-	FROM read_parquet(?::VARCHAR[], `+hiveOptions+`) WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[]))
-	ORDER BY ALL`, s[schema.DatasetRecordings], ids)
-		if err != nil {
-			return dbError("find recordings", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var inq, rec string
-			var started time.Time
-			if err := rows.Scan(&inq, &rec, &started); err != nil {
-				return dbError("find recordings", err)
-			}
-			if schema.ValidID(inq) && schema.ValidID(rec) {
-				objects = append(objects, sinks.MediaObject(tenant, schema.Day(started), inq, rec))
-			}
-		}
-		return rows.Err()
-	})
-	return objects, err
 }

@@ -48,9 +48,9 @@ var personSecrets = []string{pNumber, pNational, "46701112233", pEmail, strings.
 // by the survey they answered, surveys and a recording, next to many other
 // customers' inquiries in the same files and in files of days the person
 // never touched; tenant t02 has the same number (another tenant: untouched).
-func anonFixture(t *testing.T) (*testLake, *Engine) {
+func anonFixture(t *testing.T) (*laketest.Builder, *Engine) {
 	t.Helper()
-	l := newTestLake(t)
+	l := laketest.NewBuilder(t)
 	d1, d2, d3, d40 := daysAgo(1, 10), daysAgo(2, 9), daysAgo(3, 8), daysAgo(40, 10)
 	p1 := phone("p1", d1, pNumber)
 	p2 := phone("p2", d40, pNational)
@@ -70,19 +70,19 @@ func anonFixture(t *testing.T) (*testLake, *Engine) {
 		}
 		others = append(others, o)
 	}
-	l.inquiries("t01", append([]schema.InquiryRow{p1, p2, p3, p4, p5}, others[:15]...)...)
-	l.inquiries("t01", others[15:]...)
-	l.inquiries("t02", phone("x1", d1, pNumber))
-	l.recording("t01", "p1", "r1", d1, []byte(pMP3))
-	l.recording("t01", "o01", "r2", others[1].StartedAt, []byte(otherMP3x))
-	l.chatlogs("t01",
+	l.Inquiries("t01", append([]schema.InquiryRow{p1, p2, p3, p4, p5}, others[:15]...)...)
+	l.Inquiries("t01", others[15:]...)
+	l.Inquiries("t02", phone("x1", d1, pNumber))
+	l.Recording("t01", "p1", "r1", d1, []byte(pMP3))
+	l.Recording("t01", "o01", "r2", others[1].StartedAt, []byte(otherMP3x))
+	l.Chatlogs("t01",
 		schema.ChatlogRow{InquiryID: "p3", InquiryStartedAt: d2, Meta: meta(d2), Messages: []schema.ChatMessageRow{
 			{At: d2.Add(time.Minute), From: schema.FromChatter, Name: sp(pName), Text: pChatText},
 			{At: d2.Add(2 * time.Minute), From: schema.FromAgent, Name: sp("Bo"), Text: "Hej!"}}},
 		schema.ChatlogRow{InquiryID: "o03", InquiryStartedAt: others[3].StartedAt, Meta: meta(others[3].StartedAt),
 			Messages: []schema.ChatMessageRow{{At: others[3].StartedAt, From: schema.FromChatter,
 				Name: sp("Other Person 3"), Text: otherChatX}}})
-	l.surveys("t01",
+	l.Surveys("t01",
 		schema.SurveyRow{SurveyID: "v1", SurveyType: schema.SurveySMS, SessionID: "s-p1", InquiryID: "p1",
 			InquiryStartedAt: d1, Score: 9, RespondentNumber: sp(pNumber), Comment: sp(pComment), Meta: meta(d1)},
 		schema.SurveyRow{SurveyID: "v5", SurveyType: schema.SurveyChat, SessionID: "s-p5", InquiryID: "p5",
@@ -94,7 +94,7 @@ func anonFixture(t *testing.T) (*testLake, *Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Open(l.dir, cfg, nil)
+	e, err := Open(l.Dir, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,14 +187,14 @@ var personQuery = Person{Numbers: []string{"070-111 22 33"}, Emails: []string{"p
 func TestAnonymise(t *testing.T) {
 	l, e := anonFixture(t)
 	ctx := context.Background()
-	if found := scanPerson(t, l.dir, personSecrets); len(found) < len(personSecrets)-1 {
+	if found := scanPerson(t, l.Dir, personSecrets); len(found) < len(personSecrets)-1 {
 		t.Fatalf("the fixture does not hold the person: %v", found)
 	}
-	before := snapshotFiles(t, l.dir)
-	othersBefore := tenantRows(t, l.dir, false)
+	before := snapshotFiles(t, l.Dir)
+	othersBefore := tenantRows(t, l.Dir, false)
 	held := map[string]bool{}
-	for _, f := range scanPerson(t, l.dir, append(slices.Clone(personSecrets), pChatText, pMP3)) {
-		rel, _ := filepath.Rel(l.dir, f.File)
+	for _, f := range scanPerson(t, l.Dir, append(slices.Clone(personSecrets), pChatText, pMP3)) {
+		rel, _ := filepath.Rel(l.Dir, f.File)
 		held[filepath.ToSlash(rel)] = true
 	}
 	// Recording rows hold no identifier and stay; media objects stay without
@@ -279,11 +279,11 @@ func TestAnonymise(t *testing.T) {
 	if len(c.Messages) != 2 || c.Messages[0].Text != pChatText || c.Messages[0].Name != nil {
 		t.Errorf("chat log after anonymisation: %+v", c.Messages)
 	}
-	if s := scanPerson(t, l.dir, personSecrets); len(s) > 0 {
+	if s := scanPerson(t, l.Dir, personSecrets); len(s) > 0 {
 		t.Errorf("identifiers left in the lake: %v", s)
 	}
 	// Files that never held the person are untouched; those that did are gone.
-	after := snapshotFiles(t, l.dir)
+	after := snapshotFiles(t, l.Dir)
 	for rel, id := range before {
 		if held[rel] {
 			if _, ok := after[rel]; ok {
@@ -293,11 +293,11 @@ func TestAnonymise(t *testing.T) {
 			t.Errorf("%s never held the person but changed", rel)
 		}
 	}
-	if got := tenantRows(t, l.dir, false); !mapsEqualSlices(got, othersBefore) {
+	if got := tenantRows(t, l.Dir, false); !mapsEqualSlices(got, othersBefore) {
 		t.Error("other customers' rows changed")
 	}
 	// Surveys kept their score and, without --delete-content, the comment.
-	survs, _ := laketest.ReadRows[schema.SurveyRow](filepath.Join(l.dir, schema.DatasetSurveys), "tenant=t01")
+	survs, _ := laketest.ReadRows[schema.SurveyRow](filepath.Join(l.Dir, schema.DatasetSurveys), "tenant=t01")
 	for _, s := range survs {
 		if s.InquiryID == "p1" && (s.Comment == nil || *s.Comment != pComment || s.Score != 9 || !s.Anonymised) {
 			t.Errorf("survey of p1: %+v", s)
@@ -332,7 +332,7 @@ func TestAnonymise(t *testing.T) {
 		t.Errorf("audit entries for %v", ids)
 	}
 	// The ledger knows the person, by keyed hash only.
-	lg := sinks.NewLedger(l.lake)
+	lg := sinks.NewLedger(l.Lake)
 	for _, v := range []string{pNumber, " " + pNumber, strings.ToUpper(pEmail), pNational} {
 		if !lg.Matches("t01", v) {
 			t.Errorf("ledger does not match %q", v)
@@ -342,15 +342,15 @@ func TestAnonymise(t *testing.T) {
 		t.Error("ledger matches the wrong things")
 	}
 	// A second run is a no-op.
-	before2 := snapshotFiles(t, l.dir)
+	before2 := snapshotFiles(t, l.Dir)
 	rc2, err := e.Anonymise(ctx, "t01", Access{Actor: "dpo@t01"}, personQuery, AnonymiseOptions{})
 	if err != nil || rc2.FilesRewritten != 0 || rc2.Inquiries != 0 {
 		t.Errorf("second run: %+v %v", rc2, err)
 	}
-	if !mapsEqual(before2, snapshotFiles(t, l.dir)) {
+	if !mapsEqual(before2, snapshotFiles(t, l.Dir)) {
 		t.Error("a second run changed files")
 	}
-	assertNoDebris(t, l.dir)
+	assertNoDebris(t, l.Dir)
 }
 
 // assertNoDebris: no journals, and nothing in a tmp folder but the mark of
@@ -388,7 +388,7 @@ func TestAnonymiseDeleteContent(t *testing.T) {
 	if _, err := e.ChatLog(ctx, "t01", "p3", admin); !errors.Is(err, ErrNotFound) {
 		t.Errorf("chat log of p3: %v", err)
 	}
-	if s := scanPerson(t, l.dir, append(slices.Clone(personSecrets), pChatText, "PETRAAUDIO", pComment)); len(s) > 0 {
+	if s := scanPerson(t, l.Dir, append(slices.Clone(personSecrets), pChatText, "PETRAAUDIO", pComment)); len(s) > 0 {
 		t.Errorf("left in the lake: %v", s)
 	}
 	// The others' content is intact.
@@ -404,7 +404,7 @@ func TestAnonymiseDeleteContent(t *testing.T) {
 
 func TestAnonymiseDryRun(t *testing.T) {
 	l, e := anonFixture(t)
-	before := snapshotFiles(t, l.dir)
+	before := snapshotFiles(t, l.Dir)
 	rc, err := e.Anonymise(context.Background(), "t01", Access{Actor: "dpo@t01"}, personQuery,
 		AnonymiseOptions{DryRun: true, DeleteContent: true})
 	if err != nil {
@@ -413,11 +413,11 @@ func TestAnonymiseDryRun(t *testing.T) {
 	if !rc.DryRun || rc.Inquiries != 5 || rc.ContentDeleted.Recordings != 1 || rc.FilesRewritten == 0 {
 		t.Errorf("receipt %+v", rc)
 	}
-	if !mapsEqual(before, snapshotFiles(t, l.dir)) {
+	if !mapsEqual(before, snapshotFiles(t, l.Dir)) {
 		t.Error("a dry run changed files")
 	}
 	for _, p := range []string{sinks.ErasureDir, sinks.ErasureKey, schema.DatasetAudit + "/tenant=t01"} {
-		if _, err := os.Stat(filepath.Join(l.dir, p)); err == nil {
+		if _, err := os.Stat(filepath.Join(l.Dir, p)); err == nil {
 			t.Errorf("a dry run wrote %s", p)
 		}
 	}
@@ -444,7 +444,7 @@ func TestAnonymiseBadRequests(t *testing.T) {
 // debris is left.
 func TestAnonymiseCrash(t *testing.T) {
 	tl, e0 := anonFixture(t)
-	template := tl.dir
+	template := tl.Dir
 	e0.Close()
 	oldState := lakeState(t, template)
 	run := func(i int, crash bool) (string, error) {

@@ -131,6 +131,23 @@ func (e *Engine) appendAudit(tenant, day, inquiryID string, acc Access) error {
 	return nil
 }
 
+// auditInquiries makes one audit entry per inquiry and action durable, each
+// in its inquiry's day (days: inquiry id -> day), before the content is
+// changed; it stops at the first that cannot be written.
+func (e *Engine) auditInquiries(tenant string, acc Access, days map[string]string, ids []string,
+	actions ...Action) error {
+	for _, id := range ids {
+		for _, a := range actions {
+			entry := acc
+			entry.Action = a
+			if err := e.appendAudit(tenant, days[id], id, entry); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (e *Engine) appendLine(dir string, line []byte) error {
 	abs := filepath.Join(e.dir, filepath.FromSlash(dir))
 	if err := mkdirAllSynced(abs); err != nil {

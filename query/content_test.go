@@ -312,7 +312,7 @@ func TestViews(t *testing.T) {
 func TestHostileIDsEverywhere(t *testing.T) {
 	l, e := fixture(t)
 	ctx := context.Background()
-	outside := filepath.Dir(l.dir)
+	outside := filepath.Dir(l.Dir)
 	before, _ := os.ReadDir(outside)
 	tenants := []string{"../x", "..", "t01/../t02", "t01' OR 1=1 --", "t01\x00", "*", "t0?", "T01", "t01 ", "/etc"}
 	for _, tn := range tenants {
@@ -361,7 +361,7 @@ func TestHostileIDsEverywhere(t *testing.T) {
 	if len(rows) != 1 || rows[0].ActorKind != "admin" || rows[0].Actor != "' OR 1=1 --\",\"actor_kind\":\"support" {
 		t.Errorf("audit rows %+v", rows)
 	}
-	if _, err := os.Stat(filepath.Join(l.dir, "audit", "tenant=..")); err == nil {
+	if _, err := os.Stat(filepath.Join(l.Dir, "audit", "tenant=..")); err == nil {
 		t.Error("a folder was made from a hostile tenant")
 	}
 	after, _ := os.ReadDir(outside)

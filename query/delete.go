@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -84,14 +81,8 @@ func (e *Engine) DeleteContent(ctx context.Context, tenant string, acc Access, i
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range ids {
-		for _, a := range deleteActions(what) {
-			entry := acc
-			entry.Action = a
-			if err := e.appendAudit(tenant, days[id], id, entry); err != nil {
-				return nil, err
-			}
-		}
+	if err := e.auditInquiries(tenant, acc, days, ids, deleteActions(what)...); err != nil {
+		return nil, err
 	}
 	rep := &DeleteReport{Inquiries: len(ids)}
 	if what&ContentRecording != 0 {
@@ -139,26 +130,10 @@ func cleanIDs(in []string) ([]string, error) {
 // version), over every day of the tenant: its audit entry belongs there.
 // An id that is not an inquiry of the tenant is ErrNotFound.
 func (e *Engine) inquiryDays(ctx context.Context, tenant string, ids []string) (map[string]string, error) {
-	out := map[string]string{}
-	err := e.withSources(ctx, tenant, dayRange{}, []string{schema.DatasetInquiries}, func(s sources) error {
-		clear(out)
-		rows, err := e.db.QueryContext(ctx, `SELECT inquiry_id, arg_max(started_at, _ingested_at)
+	out, err := e.inquiryDaysWhere(ctx, tenant, []string{schema.DatasetInquiries}, "find inquiries",
+		`SELECT inquiry_id, arg_max(started_at, _ingested_at)
 	FROM read_parquet(?::VARCHAR[], `+hiveOptions+`) WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[]))
-	GROUP BY inquiry_id`, s[schema.DatasetInquiries], ids)
-		if err != nil {
-			return dbError("find inquiries", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var started time.Time
-			if err := rows.Scan(&id, &started); err != nil {
-				return dbError("find inquiries", err)
-			}
-			out[id] = schema.Day(started)
-		}
-		return rows.Err()
-	})
+	GROUP BY inquiry_id`, func(s sources) []any { return []any{s[schema.DatasetInquiries], ids} })
 	if err != nil {
 		return nil, err
 	}
@@ -177,30 +152,7 @@ func (e *Engine) inquiryDays(ctx context.Context, tenant string, ids []string) (
 // deleteMedia deletes every media object of the inquiries' recordings (of
 // every version of their recording rows).
 func (e *Engine) deleteMedia(ctx context.Context, tenant string, ids []string) (int, error) {
-	var objects []string
-	err := e.withSources(ctx, tenant, dayRange{}, []string{schema.DatasetRecordings}, func(s sources) error {
-		objects = objects[:0]
-		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT inquiry_id, recording_id, inquiry_started_at
-	FROM read_parquet(?::VARCHAR[], `+hiveOptions+`) WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[]))`,
-			s[schema.DatasetRecordings], ids)
-		if err != nil {
-			return dbError("find recordings", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var inq, rec string
-			var started time.Time
-			if err := rows.Scan(&inq, &rec, &started); err != nil {
-				return dbError("find recordings", err)
-			}
-			// As in reading: the path is made from validated ids, never
-			// taken from the row.
-			if schema.ValidID(inq) && schema.ValidID(rec) {
-				objects = append(objects, sinks.MediaObject(tenant, schema.Day(started), inq, rec))
-			}
-		}
-		return rows.Err()
-	})
+	objects, err := e.mediaOf(ctx, tenant, ids)
 	if err != nil {
 		return 0, err
 	}
@@ -261,60 +213,24 @@ func (e *Engine) deleteChatlogs(ctx context.Context, tenant string, ids []string
 // chatlogPlan finds the chat log files holding the inquiries and plans
 // their rewrite without those rows; a file left empty is only removed.
 func (e *Engine) chatlogPlan(ctx context.Context, tenant string, ids []string) (sinks.RewritePlan, int, error) {
-	plan := sinks.RewritePlan{Reason: "content delete"}
-	files, err := e.chatlogFilesWith(ctx, tenant, ids)
+	b := newRewriteBuilder("content delete")
+	files, err := e.filesWhere(ctx, tenant, schema.DatasetChatlogs, "find chat logs",
+		`inquiry_id IN (SELECT unnest(?::VARCHAR[]))`, ids)
 	if err != nil {
-		return plan, 0, err
+		return b.plan, 0, err
 	}
-	rwID := sinks.NewRewriteID()
 	removed := 0
-	for i, rel := range files {
-		rows, err := parquet.ReadFile[schema.ChatlogRow](filepath.Join(e.dir, filepath.FromSlash(rel)))
+	for _, rel := range files {
+		rows, err := parquet.ReadFile[schema.ChatlogRow](e.abs(rel))
 		if err != nil {
-			return plan, 0, fmt.Errorf("read chat log file: %w", err)
+			return b.plan, 0, fmt.Errorf("read chat log file: %w", err)
 		}
 		kept := slices.DeleteFunc(rows, func(r schema.ChatlogRow) bool {
 			_, gone := slices.BinarySearch(ids, r.InquiryID)
 			return gone
 		})
 		removed += len(rows) - len(kept)
-		plan.Remove = append(plan.Remove, rel)
-		if len(kept) == 0 {
-			continue
-		}
-		name := fmt.Sprintf("%s/%s-%d%s", filepath.ToSlash(filepath.Dir(rel)), rwID, i, sinks.ParquetSuffix)
-		plan.Add = append(plan.Add, sinks.NewFile{Name: name, Write: func(w io.Writer) error {
-			return sinks.WriteParquet(w, schema.DatasetChatlogs, rwID, kept)
-		}})
+		replaceFile(b, rel, schema.DatasetChatlogs, kept)
 	}
-	return plan, removed, nil
-}
-
-// chatlogFilesWith lists (lake-relative) the chat log files of the tenant
-// that hold a row of one of the inquiries.
-func (e *Engine) chatlogFilesWith(ctx context.Context, tenant string, ids []string) ([]string, error) {
-	var out []string
-	err := e.withSources(ctx, tenant, dayRange{}, []string{schema.DatasetChatlogs}, func(s sources) error {
-		out = out[:0]
-		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT filename FROM read_parquet(?::VARCHAR[],
-	`+hiveOptions+`, filename = true) WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY filename`,
-			s[schema.DatasetChatlogs], ids)
-		if err != nil {
-			return dbError("find chat logs", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var abs string
-			if err := rows.Scan(&abs); err != nil {
-				return dbError("find chat logs", err)
-			}
-			rel, err := filepath.Rel(e.dir, abs)
-			if err != nil || strings.HasPrefix(rel, "..") {
-				continue // the empty placeholder file
-			}
-			out = append(out, filepath.ToSlash(rel))
-		}
-		return rows.Err()
-	})
-	return out, err
+	return b.plan, removed, nil
 }

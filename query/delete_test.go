@@ -21,18 +21,18 @@ const (
 
 // deleteFixture adds to the main fixture a file holding q6's chat log next
 // to a second copy of q2's, and a recording of q6.
-func deleteFixture(t *testing.T) (*testLake, *Engine) {
+func deleteFixture(t *testing.T) (*laketest.Builder, *Engine) {
 	t.Helper()
 	l, e := fixture(t)
 	q2, q6 := daysAgo(2, 9), daysAgo(1, 11)
 	dup := meta(q2)
 	dup.IngestedAt = dup.IngestedAt.Add(time.Minute)
-	l.chatlogs("t01",
+	l.Chatlogs("t01",
 		schema.ChatlogRow{InquiryID: "q2", InquiryStartedAt: q2, Meta: dup,
 			Messages: []schema.ChatMessageRow{{At: q2, From: schema.FromChatter, Text: dupChat}}},
 		schema.ChatlogRow{InquiryID: "q6", InquiryStartedAt: q6, Meta: meta(q6),
 			Messages: []schema.ChatMessageRow{{At: q6, From: schema.FromChatter, Text: otherChat}}})
-	l.recording("t01", "q6", "r6", q6, []byte(otherMP3))
+	l.Recording("t01", "q6", "r6", q6, []byte(otherMP3))
 	return l, e
 }
 
@@ -40,7 +40,7 @@ func TestDeleteContent(t *testing.T) {
 	l, e := deleteFixture(t)
 	ctx := context.Background()
 	secrets := []string{"emoji 😀👍🏽", "Hur kan jag hjälpa", dupChat, "fake mp3 frames"}
-	if found, err := laketest.ScanForSecrets(l.dir, secrets); err != nil || len(found) != len(secrets) {
+	if found, err := laketest.ScanForSecrets(l.Dir, secrets); err != nil || len(found) != len(secrets) {
 		// The fixture is what the test thinks it is.
 		t.Fatalf("before: %v %v", found, err)
 	}
@@ -51,7 +51,7 @@ func TestDeleteContent(t *testing.T) {
 	if rep.Inquiries != 2 || rep.MediaObjects != 1 || rep.ChatlogFiles != 2 || rep.ChatlogsRemoved != 2 {
 		t.Errorf("report %+v", rep)
 	}
-	found, err := laketest.ScanForSecrets(l.dir, secrets)
+	found, err := laketest.ScanForSecrets(l.Dir, secrets)
 	if err != nil || len(found) != 0 {
 		t.Errorf("deleted content still in the lake: %v %v", found, err)
 	}
@@ -103,7 +103,7 @@ func TestDeleteContent(t *testing.T) {
 			t.Errorf("audit %s: %d", k, got[k])
 		}
 	}
-	assertNoLakeDebris(t, l.dir)
+	assertNoLakeDebris(t, l.Dir)
 	// Deleting again is harmless.
 	if _, err := e.DeleteContent(ctx, "t01", admin, []string{"q2"}, ContentChatlog); err != nil {
 		t.Errorf("repeat: %v", err)
@@ -178,7 +178,7 @@ func TestDeleteContentRefusals(t *testing.T) {
 	if _, err := e.DeleteContent(ctx, "t01", admin, []string{"q1", "q2"}, ContentBoth); !errors.Is(err, ErrAuditUnavailable) {
 		t.Errorf("delete without audit: %v", err)
 	}
-	found, err := laketest.ScanForSecrets(l.dir, secrets)
+	found, err := laketest.ScanForSecrets(l.Dir, secrets)
 	if err != nil || len(found) < len(secrets) {
 		t.Errorf("content deleted although the audit failed: %v %v", found, err)
 	}

@@ -173,10 +173,10 @@ func TestExportRecordingsZip(t *testing.T) {
 	l, e := fixture(t)
 	ctx := context.Background()
 	q8 := phone("q8", daysAgo(5, 10), "+46701234567")
-	l.inquiries("t01", q8)
+	l.Inquiries("t01", q8)
 	second := []byte("ID3 second recording of q8")
-	l.recording("t01", "q8", "r8a", q8.StartedAt, []byte(mp3Bytes+" q8"))
-	l.recording("t01", "q8", "r8b", q8.StartedAt, second)
+	l.Recording("t01", "q8", "r8a", q8.StartedAt, []byte(mp3Bytes+" q8"))
+	l.Recording("t01", "q8", "r8b", q8.StartedAt, second)
 	for _, sel := range []Selection{{}, {InquiryIDs: []string{"q8", "q1", "q7", "q2"}}} {
 		var buf bytes.Buffer
 		before := auditCount(t, e, "t01")

@@ -1,100 +1,16 @@
 package query
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/arkiv-project/arkiv/config"
+	"github.com/arkiv-project/arkiv/internal/laketest"
 	"github.com/arkiv-project/arkiv/schema"
-	"github.com/arkiv-project/arkiv/sinks"
 )
 
-// testLake builds lakes the way ingest lays them out: Parquet files written
-// with sinks.WriteParquet and published through the lake, one file per
-// dataset, tenant and day per flush.
-type testLake struct {
-	t    *testing.T
-	dir  string
-	lake *sinks.Lake
-	seq  int
-}
-
-func newTestLake(t *testing.T) *testLake {
-	t.Helper()
-	dir := t.TempDir()
-	l, err := sinks.OpenDir(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return &testLake{t: t, dir: dir, lake: l}
-}
-
-func (l *testLake) flushID() string {
-	l.seq++
-	return fmt.Sprintf("test-%04d", l.seq)
-}
-
-func writeRows[T any](l *testLake, dataset, tenant string, rows []T, day func(*T) string) {
-	l.t.Helper()
-	byDay := map[string][]T{}
-	for _, r := range rows {
-		byDay[day(&r)] = append(byDay[day(&r)], r)
-	}
-	id := l.flushID()
-	for d, rs := range byDay {
-		name := sinks.PartitionDir(dataset, tenant, d) + "/" + id + sinks.ParquetSuffix
-		if err := l.lake.Publish(name, func(w io.Writer) error {
-			return sinks.WriteParquet(w, dataset, id, rs)
-		}); err != nil {
-			l.t.Fatal(err)
-		}
-	}
-}
-
-func (l *testLake) inquiries(tenant string, rows ...schema.InquiryRow) {
-	sinks.SortInquiries(rows)
-	writeRows(l, schema.DatasetInquiries, tenant, rows, func(r *schema.InquiryRow) string { return schema.Day(r.StartedAt) })
-}
-
-func (l *testLake) chatlogs(tenant string, rows ...schema.ChatlogRow) {
-	writeRows(l, schema.DatasetChatlogs, tenant, rows, func(r *schema.ChatlogRow) string {
-		return schema.Day(r.InquiryStartedAt)
-	})
-}
-
-func (l *testLake) surveys(tenant string, rows ...schema.SurveyRow) {
-	writeRows(l, schema.DatasetSurveys, tenant, rows, func(r *schema.SurveyRow) string {
-		return schema.Day(r.InquiryStartedAt)
-	})
-}
-
-// recording writes a recording's metadata row and, unless data is nil, its
-// media object.
-func (l *testLake) recording(tenant, inquiryID, recordingID string, started time.Time, data []byte) {
-	l.t.Helper()
-	sum := sha256.Sum256(data)
-	obj := sinks.MediaObject(tenant, schema.Day(started), inquiryID, recordingID)
-	row := schema.RecordingRow{InquiryID: inquiryID, RecordingID: recordingID, InquiryStartedAt: started,
-		ContentType: "audio/mpeg", SizeBytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Chunks: 1,
-		Object: obj, Meta: meta(started)}
-	writeRows(l, schema.DatasetRecordings, tenant, []schema.RecordingRow{row},
-		func(r *schema.RecordingRow) string { return schema.Day(r.InquiryStartedAt) })
-	if data != nil {
-		if err := l.lake.Publish(obj, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-			l.t.Fatal(err)
-		}
-	}
-}
-
-func meta(at time.Time) schema.Meta {
-	return schema.Meta{IngestedAt: at.Add(time.Hour).UTC().Truncate(time.Microsecond)}
-}
+func meta(at time.Time) schema.Meta { return laketest.Meta(at) }
 
 func sp(s string) *string { return &s }
 
@@ -131,9 +47,9 @@ const mp3Bytes = "ID3\x03\x00\x00\x00\x00\x00\x00fake mp3 frames \xff\xfb\x90\x6
 
 // fixture is the main test lake: tenant t01 with a mix of inquiries,
 // tenant t02 with the same number (must never leak into t01).
-func fixture(t *testing.T) (*testLake, *Engine) {
+func fixture(t *testing.T) (*laketest.Builder, *Engine) {
 	t.Helper()
-	l := newTestLake(t)
+	l := laketest.NewBuilder(t)
 	q1 := phone("q1", daysAgo(1, 10), "+46701112233")
 	q2 := chat("q2", daysAgo(2, 9), "Åsa Öberg", "Asa.Oberg@Example.COM")
 	q2.ChatterNumber = sp("+46701112233")
@@ -148,17 +64,17 @@ func fixture(t *testing.T) (*testLake, *Engine) {
 	q5 := phone("q5", daysAgo(200, 7), "+46701112233") // outside the default 180 days
 	q6 := chat("q6", daysAgo(1, 11), "Björn Ängström", "bjorn@example.com")
 	q7 := phone("q7", daysAgo(1, 9), "+4631123456") // recording row without its object
-	l.inquiries("t01", q1, q2, q3, q4old, q5, q6, q7)
-	l.inquiries("t01", q4) // a later duplicate, in another file
-	l.inquiries("t02", phone("x1", daysAgo(1, 10), "+46701112233"))
-	l.recording("t01", "q1", "r1", q1.StartedAt, []byte(mp3Bytes))
-	l.recording("t01", "q7", "r7", q7.StartedAt, nil)
-	l.chatlogs("t01", schema.ChatlogRow{InquiryID: "q2", InquiryStartedAt: q2.StartedAt, Meta: meta(q2.StartedAt),
+	l.Inquiries("t01", q1, q2, q3, q4old, q5, q6, q7)
+	l.Inquiries("t01", q4) // a later duplicate, in another file
+	l.Inquiries("t02", phone("x1", daysAgo(1, 10), "+46701112233"))
+	l.Recording("t01", "q1", "r1", q1.StartedAt, []byte(mp3Bytes))
+	l.Recording("t01", "q7", "r7", q7.StartedAt, nil)
+	l.Chatlogs("t01", schema.ChatlogRow{InquiryID: "q2", InquiryStartedAt: q2.StartedAt, Meta: meta(q2.StartedAt),
 		Messages: []schema.ChatMessageRow{
 			{At: q2.StartedAt.Add(time.Minute), From: schema.FromChatter, Name: sp("Åsa <Öberg>"), Text: hostileText},
 			{At: q2.StartedAt.Add(2 * time.Minute), From: schema.FromAgent, Name: sp("Bo"), Text: "Hej! Hur kan jag hjälpa?"},
 		}})
-	l.surveys("t01",
+	l.Surveys("t01",
 		schema.SurveyRow{SurveyID: "v1", SurveyType: schema.SurveySMS, SessionID: "s-q1", InquiryID: "q1",
 			InquiryStartedAt: q1.StartedAt, Score: 9, Meta: meta(q1.StartedAt)},
 		schema.SurveyRow{SurveyID: "v4", SurveyType: schema.SurveySMS, SessionID: "s-q4", InquiryID: "q4",
@@ -167,7 +83,7 @@ func fixture(t *testing.T) (*testLake, *Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Open(l.dir, cfg, nil)
+	e, err := Open(l.Dir, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

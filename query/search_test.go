@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arkiv-project/arkiv/internal/laketest"
 	"github.com/arkiv-project/arkiv/schema"
 )
 
@@ -143,7 +144,7 @@ func TestSearchErrors(t *testing.T) {
 }
 
 func TestSearchPaging(t *testing.T) {
-	l := newTestLake(t)
+	l := laketest.NewBuilder(t)
 	var rows []schema.InquiryRow
 	same := daysAgo(3, 12)
 	for i := range 23 {
@@ -153,9 +154,9 @@ func TestSearchPaging(t *testing.T) {
 		}
 		rows = append(rows, phone(string(rune('a'+i))+"-inq", started, "+46701112233"))
 	}
-	l.inquiries("t03", rows[:10]...)
-	l.inquiries("t03", rows[10:]...)
-	e, err := Open(l.dir, nil, nil)
+	l.Inquiries("t03", rows[:10]...)
+	l.Inquiries("t03", rows[10:]...)
+	e, err := Open(l.Dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestRetryOnVanishedFile(t *testing.T) {
 			calls++
 			if calls == 1 {
 				// An expiry drops a day while the first attempt runs.
-				if err := l.lake.FS().RemoveAll("inquiries/tenant=t01/date=" + schema.Day(daysAgo(3, 0))); err != nil {
+				if err := l.Lake.FS().RemoveAll("inquiries/tenant=t01/date=" + schema.Day(daysAgo(3, 0))); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -1,10 +1,8 @@
 package sinks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -51,8 +49,6 @@ type FlushRecord struct {
 func NewFlushID() string {
 	return time.Now().UTC().Format("20060102T150405.000000000") + "-" + randomID()[:8]
 }
-
-func flushPath(id string) string { return FlushDir + "/" + id + ".json" }
 
 // BeginFlush journals a flush as pending. Call it before publishing any of
 // rec.Files.
@@ -107,21 +103,12 @@ func (l *Lake) checkOwner(rec *FlushRecord, owner string) error {
 	return nil
 }
 
-func (l *Lake) writeFlushRecord(rec *FlushRecord) error {
-	return l.Publish(flushPath(rec.ID), func(w io.Writer) error {
-		return json.NewEncoder(w).Encode(rec)
-	})
-}
+func (l *Lake) writeFlushRecord(rec *FlushRecord) error { return flushJournal.write(l, rec.ID, rec) }
 
 // rollback removes a pending flush's files, then its record.
 func (l *Lake) rollback(rec *FlushRecord) error {
-	for _, f := range rec.Files {
-		if err := l.Remove(f); err != nil {
-			return fmt.Errorf("roll back flush %s: %w", rec.ID, err)
-		}
-	}
-	if err := l.Remove(flushPath(rec.ID)); err != nil {
-		return fmt.Errorf("roll back flush %s: %w", rec.ID, err)
+	if err := flushJournal.remove(l, "roll back", rec.ID, rec.Files); err != nil {
+		return err
 	}
 	l.log.Info("rolled back uncommitted flush", "flush", rec.ID, "files", len(rec.Files))
 	return nil
@@ -155,10 +142,7 @@ func (l *Lake) rollForward(rec *FlushRecord, owned []TopicPartition) error {
 			return fmt.Errorf("remove spool %s: %w", dir, err)
 		}
 	}
-	if err := l.Remove(flushPath(rec.ID)); err != nil {
-		return fmt.Errorf("finish flush %s: %w", rec.ID, err)
-	}
-	return nil
+	return flushJournal.remove(l, "finish", rec.ID, nil)
 }
 
 func (l *Lake) advanceCheckpoint(target Checkpoint) error {
@@ -204,29 +188,7 @@ func (l *Lake) RecoverFlushes(owned []TopicPartition) (rolledBack int, err error
 
 // ListFlushes returns the journaled flushes, oldest first.
 func (l *Lake) ListFlushes() ([]*FlushRecord, error) {
-	entries, err := l.fs.ReadDir(FlushDir)
-	if err != nil {
-		return nil, fmt.Errorf("list flush journal: %w", err)
-	}
-	var recs []*FlushRecord
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		data, err := l.ReadAll(FlushDir + "/" + e.Name())
-		if IsNotExist(err) {
-			continue // finished by another process meanwhile
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read flush journal: %w", err)
-		}
-		rec := &FlushRecord{}
-		if err := json.Unmarshal(data, rec); err != nil {
-			return nil, fmt.Errorf("flush journal %s: %w", e.Name(), ErrCorrupt)
-		}
-		recs = append(recs, rec)
-	}
-	return recs, nil
+	return readJournal[FlushRecord](l, flushJournal, nil)
 }
 
 func touches(rec *FlushRecord, owned []TopicPartition) bool {

@@ -1,7 +1,6 @@
 package sinks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -90,8 +89,6 @@ type RewriteRecord struct {
 // a rewrite's new files ("rw-<id>.parquet") so they never collide with a
 // flush's files or another rewrite's.
 func NewRewriteID() string { return "rw-" + NewFlushID() }
-
-func rewritePath(id string) string { return RewriteDir + "/" + id + ".json" }
 
 // TenantLock is the lock file rewriters of one tenant serialise on.
 func TenantLock(tenant string) string { return LockDir + "/tenant-" + tenant + ".lock" }
@@ -239,23 +236,13 @@ func (l *Lake) lockTenant(tenant string) (func() error, error) {
 }
 
 func (l *Lake) writeRewriteRecord(rec *RewriteRecord) error {
-	if err := l.fs.MkdirAll(RewriteDir); err != nil {
-		return fmt.Errorf("create %s: %w", RewriteDir, err)
-	}
-	return l.Publish(rewritePath(rec.ID), func(w io.Writer) error {
-		return json.NewEncoder(w).Encode(rec)
-	})
+	return rewriteJournal.write(l, rec.ID, rec)
 }
 
 // rollbackRewrite deletes a pending rewrite's new files, then its record.
 func (l *Lake) rollbackRewrite(rec *RewriteRecord) error {
-	for _, name := range rec.Add {
-		if err := l.Remove(name); err != nil {
-			return fmt.Errorf("roll back rewrite %s: %w", rec.ID, err)
-		}
-	}
-	if err := l.Remove(rewritePath(rec.ID)); err != nil {
-		return fmt.Errorf("roll back rewrite %s: %w", rec.ID, err)
+	if err := rewriteJournal.remove(l, "roll back", rec.ID, rec.Add); err != nil {
+		return err
 	}
 	l.log.Info("rolled back an uncommitted rewrite", "rewrite", rec.ID, "tenant", rec.Tenant,
 		"reason", rec.Reason, "files", len(rec.Add))
@@ -264,15 +251,7 @@ func (l *Lake) rollbackRewrite(rec *RewriteRecord) error {
 
 // finishRewrite deletes a committed rewrite's old files, then its record.
 func (l *Lake) finishRewrite(rec *RewriteRecord) error {
-	for _, name := range rec.Remove {
-		if err := l.Remove(name); err != nil {
-			return fmt.Errorf("finish rewrite %s: %w", rec.ID, err)
-		}
-	}
-	if err := l.Remove(rewritePath(rec.ID)); err != nil {
-		return fmt.Errorf("finish rewrite %s: %w", rec.ID, err)
-	}
-	return nil
+	return rewriteJournal.remove(l, "finish", rec.ID, rec.Remove)
 }
 
 // RecoverRewrites finishes every journaled rewrite: committed ones are
@@ -337,35 +316,15 @@ func (l *Lake) recoverTenant(tenant string) error {
 // does not parse is an error (ErrCorrupt), never skipped: it may name bytes
 // that must be deleted.
 func (l *Lake) ListRewrites() ([]*RewriteRecord, error) {
-	entries, err := l.fs.ReadDir(RewriteDir)
-	if IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list rewrite journal: %w", err)
-	}
-	var recs []*RewriteRecord
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		data, err := l.ReadAll(RewriteDir + "/" + e.Name())
-		if IsNotExist(err) {
-			continue // finished by another process meanwhile
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read rewrite journal: %w", err)
-		}
-		rec := &RewriteRecord{}
-		if err := json.Unmarshal(data, rec); err != nil || rewritePath(rec.ID) != RewriteDir+"/"+e.Name() {
-			return nil, fmt.Errorf("rewrite journal %s: %w", e.Name(), ErrCorrupt)
+	return readJournal(l, rewriteJournal, func(file string, rec *RewriteRecord) error {
+		if rewriteJournal.path(rec.ID) != RewriteDir+"/"+file {
+			return fmt.Errorf("rewrite journal %s: %w", file, ErrCorrupt)
 		}
 		if err := checkRecord(rec); err != nil {
-			return nil, fmt.Errorf("rewrite journal %s: %w: %w", e.Name(), ErrCorrupt, err)
+			return fmt.Errorf("rewrite journal %s: %w: %w", file, ErrCorrupt, err)
 		}
-		recs = append(recs, rec)
-	}
-	return recs, nil
+		return nil
+	})
 }
 
 // checkRecord refuses a journal whose paths are not the tenant's files:

@@ -34,12 +34,13 @@ func runAnonymise(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *lf.lake == "" {
-		return usageError("--lake is required")
+	dir, err := lf.dir()
+	if err != nil {
+		return err
 	}
 	if !*dryRun {
 		// Recovery first, as every command that opens the lake for writing.
-		lake, err := sinks.OpenDir(*lf.lake, e.log)
+		lake, err := sinks.OpenDir(dir, e.log)
 		if err != nil {
 			return err
 		}

@@ -17,16 +17,15 @@ import (
 
 func runExpire(_ context.Context, e *env, args []string) error {
 	fs := newFlags("expire", e)
-	lakeDir := fs.String("lake", os.Getenv("ARKIV_LAKE"), "lake folder (required; default $ARKIV_LAKE)")
-	cfgPath := fs.String("config", "", "configuration file (YAML; default: built-in defaults)")
+	lf := addLakeFlags(fs)
 	nowFlag := fs.String("now", "", "expire as of this instant (RFC 3339; default: the current time)")
 	dryRun := fs.Bool("dry-run", false, "print what would be dropped and change nothing")
 	format := fs.String("format", "table", "output: table or json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *lakeDir == "" {
-		return usageError("--lake is required")
+	if _, err := lf.dir(); err != nil {
+		return err
 	}
 	if *format != "table" && *format != "json" {
 		return usageError("--format %q: want table or json", *format)
@@ -39,11 +38,11 @@ func runExpire(_ context.Context, e *env, args []string) error {
 		}
 		now = t
 	}
-	cfg, err := config.Load(*cfgPath)
+	lakeDir, cfg, err := lf.load()
 	if err != nil {
 		return err
 	}
-	plan, err := Expire(*lakeDir, cfg, now, *dryRun, e.log)
+	plan, err := Expire(lakeDir, cfg, now, *dryRun, e.log)
 	if plan != nil {
 		rep := newExpiryReport(plan, *dryRun)
 		var werr error

@@ -19,28 +19,54 @@ import (
 	"github.com/arkiv-project/arkiv/query"
 )
 
-// lakeFlags are the flags every query command takes.
+// lakeFlags are the flags of every command that works on a lake: --lake
+// and --config.
 type lakeFlags struct {
 	lake, config *string
 }
 
 func addLakeFlags(fs *flag.FlagSet) lakeFlags {
+	return addLakeFlagsConfig(fs, "configuration file (YAML; default: built-in defaults)")
+}
+
+// addLakeFlagsConfig is addLakeFlags with the command's own help for
+// --config.
+func addLakeFlagsConfig(fs *flag.FlagSet, configUsage string) lakeFlags {
 	return lakeFlags{
 		lake:   fs.String("lake", os.Getenv("ARKIV_LAKE"), "lake folder (required; default $ARKIV_LAKE)"),
-		config: fs.String("config", "", "configuration file (YAML; default: built-in defaults)"),
+		config: fs.String("config", "", configUsage),
 	}
+}
+
+// dir is the lake folder; --lake is required.
+func (l lakeFlags) dir() (string, error) {
+	if *l.lake == "" {
+		return "", usageError("--lake is required")
+	}
+	return *l.lake, nil
+}
+
+// load returns the lake folder and the configuration (built-in defaults
+// without --config).
+func (l lakeFlags) load() (string, *config.Config, error) {
+	dir, err := l.dir()
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := config.Load(*l.config)
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, cfg, nil
 }
 
 // open opens a query engine over the lake; close it when done.
 func (l lakeFlags) open(e *env) (*query.Engine, error) {
-	if *l.lake == "" {
-		return nil, usageError("--lake is required")
-	}
-	cfg, err := config.Load(*l.config)
+	dir, cfg, err := l.load()
 	if err != nil {
 		return nil, err
 	}
-	return query.Open(*l.lake, cfg, e.log)
+	return query.Open(dir, cfg, e.log)
 }
 
 // queryError turns the engine's request errors into usage errors (exit 2).

@@ -21,15 +21,14 @@ import (
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("serve", e)
-	lakeDir := fs.String("lake", os.Getenv("ARKIV_LAKE"), "lake folder (required; default $ARKIV_LAKE)")
-	cfgPath := fs.String("config", "", "configuration file with the API tokens (required)")
+	lf := addLakeFlagsConfig(fs, "configuration file with the API tokens (required)")
 	addr := fs.String("listen", "127.0.0.1:8080", "serve the API on this address")
 	metricsAddr := fs.String("metrics", "", "serve /metrics, /healthz and /readyz on this address")
 	expireAt := fs.String("expire-at", "", "run retention expiry every day at this UTC time, HH:MM")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *lakeDir == "" || *cfgPath == "" {
+	if *lf.lake == "" || *lf.config == "" {
 		return usageError("--lake and --config are required")
 	}
 	var at time.Duration
@@ -40,14 +39,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		at = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 	}
-	cfg, err := config.Load(*cfgPath)
+	lakeDir, cfg, err := lf.load()
 	if err != nil {
 		return err
 	}
 	if len(cfg.Tokens) == 0 {
 		e.log.Warn("the configuration has no tokens: every API request will be refused; make one with `arkiv token`")
 	}
-	eng, err := query.Open(*lakeDir, cfg, e.log)
+	eng, err := query.Open(lakeDir, cfg, e.log)
 	if err != nil {
 		return err
 	}

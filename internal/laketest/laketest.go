@@ -1,7 +1,8 @@
-// Package laketest has helpers for tests that look at a lake's bytes: a
-// scan of every file for secrets (Parquet files decoded value by value,
-// since their pages are compressed and a raw grep proves nothing), and a
-// check that no temporary debris is left.
+// Package laketest has helpers for tests of lakes: a Builder that writes
+// lakes as ingest lays them out, and for looking at a lake's bytes a scan
+// of every file for secrets (Parquet files decoded value by value, since
+// their pages are compressed and a raw grep proves nothing), and a check
+// that no temporary debris is left.
 package laketest
 
 import (

@@ -179,7 +179,7 @@ func TestHostileInput(t *testing.T) {
 func TestAuditFailsClosed(t *testing.T) {
 	e := newEnv(t)
 	// A file where t01's audit folders go: every append fails.
-	p := filepath.Join(e.lake.dir, schema.DatasetAudit, "tenant=t01")
+	p := filepath.Join(e.lake.Dir, schema.DatasetAudit, "tenant=t01")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,76 +13,31 @@ import (
 	"time"
 
 	"github.com/arkiv-project/arkiv/config"
+	"github.com/arkiv-project/arkiv/internal/laketest"
 	"github.com/arkiv-project/arkiv/query"
 	"github.com/arkiv-project/arkiv/schema"
-	"github.com/arkiv-project/arkiv/sinks"
 )
 
-// testLake builds lakes as ingest lays them out (as query's tests do).
-type testLake struct {
-	t    *testing.T
-	dir  string
-	lake *sinks.Lake
-	seq  int
-}
+// testLake is a laketest.Builder with the shorthands of this fixture.
+type testLake struct{ *laketest.Builder }
 
-func newTestLake(t *testing.T) *testLake {
-	t.Helper()
-	dir := t.TempDir()
-	l, err := sinks.OpenDir(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return &testLake{t: t, dir: dir, lake: l}
-}
+func newTestLake(t *testing.T) *testLake { return &testLake{laketest.NewBuilder(t)} }
 
-func writeRows[T any](l *testLake, dataset, tenant string, rows []T, day func(*T) string) {
-	l.t.Helper()
-	byDay := map[string][]T{}
-	for _, r := range rows {
-		byDay[day(&r)] = append(byDay[day(&r)], r)
-	}
-	l.seq++
-	id := fmt.Sprintf("test-%04d", l.seq)
-	for d, rs := range byDay {
-		name := sinks.PartitionDir(dataset, tenant, d) + "/" + id + sinks.ParquetSuffix
-		if err := l.lake.Publish(name, func(w io.Writer) error { return sinks.WriteParquet(w, dataset, id, rs) }); err != nil {
-			l.t.Fatal(err)
-		}
-	}
-}
-
-func (l *testLake) inquiries(tenant string, rows ...schema.InquiryRow) {
-	sinks.SortInquiries(rows)
-	writeRows(l, schema.DatasetInquiries, tenant, rows, func(r *schema.InquiryRow) string { return schema.Day(r.StartedAt) })
-}
+func (l *testLake) inquiries(tenant string, rows ...schema.InquiryRow) { l.Inquiries(tenant, rows...) }
 
 func (l *testLake) chatlog(tenant string, q schema.InquiryRow, text string) {
-	writeRows(l, schema.DatasetChatlogs, tenant, []schema.ChatlogRow{{InquiryID: q.InquiryID,
-		InquiryStartedAt: q.StartedAt, Meta: meta(q.StartedAt), Messages: []schema.ChatMessageRow{
+	l.Chatlogs(tenant, schema.ChatlogRow{InquiryID: q.InquiryID, InquiryStartedAt: q.StartedAt,
+		Meta: meta(q.StartedAt), Messages: []schema.ChatMessageRow{
 			{At: q.StartedAt.Add(time.Minute), From: schema.FromChatter, Name: sp("Åsa"), Text: text},
 			{At: q.StartedAt.Add(2 * time.Minute), From: schema.FromAgent, Name: sp("Bo"), Text: "Hej! Hur kan jag hjälpa?"},
-		}}}, func(r *schema.ChatlogRow) string { return schema.Day(r.InquiryStartedAt) })
+		}})
 }
 
 func (l *testLake) recording(tenant string, q schema.InquiryRow, recordingID string, data []byte) {
-	l.t.Helper()
-	sum := sha256.Sum256(data)
-	obj := sinks.MediaObject(tenant, schema.Day(q.StartedAt), q.InquiryID, recordingID)
-	row := schema.RecordingRow{InquiryID: q.InquiryID, RecordingID: recordingID, InquiryStartedAt: q.StartedAt,
-		ContentType: "audio/mpeg", SizeBytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Chunks: 1,
-		Object: obj, Meta: meta(q.StartedAt)}
-	writeRows(l, schema.DatasetRecordings, tenant, []schema.RecordingRow{row},
-		func(r *schema.RecordingRow) string { return schema.Day(r.InquiryStartedAt) })
-	if err := l.lake.Publish(obj, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-		l.t.Fatal(err)
-	}
+	l.Recording(tenant, q.InquiryID, recordingID, q.StartedAt, data)
 }
 
-func meta(at time.Time) schema.Meta {
-	return schema.Meta{IngestedAt: at.Add(time.Hour).UTC().Truncate(time.Microsecond)}
-}
+func meta(at time.Time) schema.Meta { return laketest.Meta(at) }
 
 func sp(s string) *string { return &s }
 
@@ -202,7 +155,7 @@ func newEnv(t *testing.T, before ...func(*testLake)) *env {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	eng, err := query.Open(l.dir, cfg, log)
+	eng, err := query.Open(l.Dir, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
