@@ -183,6 +183,7 @@ func compareLakes(t *testing.T, got, want map[string]int) {
 }
 
 func TestCrashExactlyOnce(t *testing.T) {
+	skipUnderRace(t)
 	if testing.Short() {
 		t.Skip("kills a child process many times")
 	}
@@ -289,4 +290,15 @@ func countPrefix(m map[string]int, prefix string) int {
 func tail(b []byte, lines int) string {
 	parts := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return strings.Join(parts[max(0, len(parts)-lines):], "\n")
+}
+
+// skipUnderRace skips the child-process tests under -race: the embedded
+// broker runs inside the race-instrumented test binary and becomes too
+// slow for their time limits. make test runs them without -race, against
+// the embedded broker and against a real Kafka.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceDetector {
+		t.Skip("child-process test: run without -race (make test does)")
+	}
 }

@@ -16,6 +16,7 @@ import (
 // the partitions; one is killed mid-stream; the other takes its partitions
 // over and finishes; every record is archived exactly once.
 func TestScaleOut(t *testing.T) {
+	skipUnderRace(t)
 	if testing.Short() {
 		t.Skip("runs child processes")
 	}
