@@ -153,32 +153,14 @@ func readTopic(t *testing.T, brokers []string, topic string) []kafka.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts, err := conn.ReadPartitions(topic)
-	conn.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []kafka.Message
-	for _, p := range parts {
-		out = append(out, readPartition(ctx, t, brokers, topic, p.ID)...)
+	for p, end := range partitionEnds(t, brokers, topic) {
+		out = append(out, readPartition(ctx, t, brokers, topic, p, end)...)
 	}
 	return out
 }
 
-func readPartition(ctx context.Context, t *testing.T, brokers []string, topic string, partition int) []kafka.Message {
-	leader, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, partition)
-	if err != nil {
-		t.Fatal(err)
-	}
-	end, err := leader.ReadLastOffset()
-	leader.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+func readPartition(ctx context.Context, t *testing.T, brokers []string, topic string, partition int, end int64) []kafka.Message {
 	if end == 0 {
 		return nil
 	}
