@@ -88,6 +88,12 @@ func (d *decoder) erased(tenant string, ids ...*string) bool {
 	return false
 }
 
+// contentDeleted reports whether content of an inquiry was deleted from
+// the archive (sinks.Ledger.ContentDeleted), so a resend is not stored.
+func (d *decoder) contentDeleted(tenant, kind, inquiryID string) bool {
+	return d.erasure != nil && d.erasure.ContentDeleted(tenant, kind, inquiryID)
+}
+
 func (d *decoder) eraseInquiry(row *schema.InquiryRow, tenant string) {
 	if d.erased(tenant, row.CallerNumber, row.ChatterNumber, row.ChatterEmail, row.FromAddress) ||
 		(d.erasure != nil && d.erasure.MatchesInquiry(tenant, row.InquiryID)) {

@@ -74,6 +74,10 @@ func (d *decoder) chatlog(it item, r Record) item {
 	if err != nil {
 		return d.dead(it, r, schema.DatasetChatlogs, err)
 	}
+	if d.contentDeleted(c.TenantID, sinks.ErasureChatlog, c.InquiryID) {
+		d.metrics.DeletedDropped.WithLabelValues("chatlog").Inc()
+		return it // deleted from the archive before: not stored again
+	}
 	it.kind, it.tenant, it.day = itemChatlog, c.TenantID, schema.Day(c.InquiryStartedAt)
 	it.chatlog = chatlogRow(c)
 	it.chatlog.Meta = rowMeta(it, r)
@@ -111,6 +115,11 @@ func (d *decoder) chunk(it item, r Record) item {
 		return d.deadChunk(it, r, err)
 	}
 	it.kind, it.tenant, it.chunk = itemChunk, c.TenantID, c
+	if !c.DenyRecording && d.contentDeleted(c.TenantID, sinks.ErasureRecording, c.InquiryID) {
+		// Deleted from the archive before: discarded like a refused
+		// recording (the stream's spooled chunks go too).
+		c.DenyRecording, it.deleted = true, true
+	}
 	if !c.DenyRecording {
 		it.day = schema.Day(c.InquiryStartedAt)
 	}

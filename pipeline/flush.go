@@ -68,11 +68,14 @@ func (p *processor) takeChunk(it *item) error {
 	if err != nil {
 		return err
 	}
-	if it.chunk.DenyRecording {
+	switch {
+	case it.deleted:
+		p.metrics.DeletedDropped.WithLabelValues("recording_chunk").Inc()
+	case it.chunk.DenyRecording:
 		p.metrics.ConsentDropped.WithLabelValues("recording_chunk").Inc()
 	}
 	if f != nil {
-		if f.denied && len(f.stream.Chunks) > 0 {
+		if f.denied && !it.deleted && len(f.stream.Chunks) > 0 {
 			p.metrics.ConsentDropped.WithLabelValues("recording").Inc()
 		}
 		p.b.addFinished(f)

@@ -13,6 +13,7 @@ type Metrics struct {
 	Archived        *prometheus.CounterVec // rows, by dataset
 	DeadLettered    *prometheus.CounterVec // by reason
 	ConsentDropped  *prometheus.CounterVec // by what: recording, recording_chunk, chatlog
+	DeletedDropped  *prometheus.CounterVec // by what: recording_chunk, chatlog (content deleted before, sent again)
 	MaskedInputs    *prometheus.CounterVec // by guard: flag, tenant_list
 	NeverStored     *prometheus.CounterVec // by field: body, attachments
 	FlushDuration   prometheus.Histogram
@@ -33,8 +34,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Archived:       counterVec("arkiv_ingest_rows_archived_total", "Rows committed to the lake, by dataset.", "dataset"),
 		DeadLettered:   counterVec("arkiv_ingest_deadlettered_total", "Records sent to the dead-letter topic, by reason.", "reason"),
 		ConsentDropped: counterVec("arkiv_ingest_consent_dropped_total", "Content not stored because consent was refused.", "what"),
-		MaskedInputs:   counterVec("arkiv_ingest_masked_inputs_total", "IVR inputs whose digits were masked, by guard.", "guard"),
-		NeverStored:    counterVec("arkiv_ingest_never_stored_total", "Fields received and discarded because they are never stored.", "field"),
+		DeletedDropped: counterVec("arkiv_ingest_deleted_content_dropped_total",
+			"Content not stored because it had been deleted from the archive and was sent again.", "what"),
+		MaskedInputs: counterVec("arkiv_ingest_masked_inputs_total", "IVR inputs whose digits were masked, by guard.", "guard"),
+		NeverStored:  counterVec("arkiv_ingest_never_stored_total", "Fields received and discarded because they are never stored.", "field"),
 		FlushDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "arkiv_ingest_flush_duration_seconds", Help: "Time to flush one batch into the lake.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)}),
@@ -70,6 +73,8 @@ func (m *Metrics) precreate() {
 	for _, w := range []string{"recording", "recording_chunk", "chatlog"} {
 		m.ConsentDropped.WithLabelValues(w)
 	}
+	m.DeletedDropped.WithLabelValues("recording_chunk")
+	m.DeletedDropped.WithLabelValues("chatlog")
 	m.MaskedInputs.WithLabelValues("flag")
 	m.MaskedInputs.WithLabelValues("tenant_list")
 	m.NeverStored.WithLabelValues("body")
@@ -77,7 +82,7 @@ func (m *Metrics) precreate() {
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Consumed, m.Archived, m.DeadLettered, m.ConsentDropped, m.MaskedInputs,
+	return []prometheus.Collector{m.Consumed, m.Archived, m.DeadLettered, m.ConsentDropped, m.DeletedDropped, m.MaskedInputs,
 		m.NeverStored, m.FlushDuration, m.FlushFailures, m.BytesWritten, m.FilesWritten, m.Lag,
 		m.CheckpointAt, m.OpenRecordings, m.RecordingsSaved}
 }

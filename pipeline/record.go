@@ -55,6 +55,7 @@ type item struct {
 	chatlog  schema.ChatlogRow
 	survey   schema.SurveyRow
 	chunk    *schema.RecordingChunk
+	deleted  bool // a chunk of a recording deleted from the archive before (discarded)
 	dead     *DeadLetter
 	received time.Time
 	at       time.Time // the Kafka message's timestamp

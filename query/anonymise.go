@@ -226,6 +226,13 @@ func (e *Engine) anonymise(ctx context.Context, lake *sinks.Lake, tenant string,
 		if err := e.appendLedger(ledger, tenant, rc, opts, sinks.ErasureInquiry, fresh); err != nil {
 			return rc, err
 		}
+		if opts.DeleteContent {
+			for _, kind := range []string{sinks.ErasureRecording, sinks.ErasureChatlog} {
+				if err := e.appendLedger(ledger, tenant, rc, opts, kind, fresh); err != nil {
+					return rc, err
+				}
+			}
+		}
 		if err := e.auditInquiries(tenant, acc, known, fresh, ActionAnonymise); err != nil {
 			return rc, err
 		}

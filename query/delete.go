@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -84,6 +85,9 @@ func (e *Engine) DeleteContent(ctx context.Context, tenant string, acc Access, i
 	if err := e.auditInquiries(tenant, acc, days, ids, deleteActions(what)...); err != nil {
 		return nil, err
 	}
+	if err := e.rememberDeletion(tenant, acc.RequestID, ids, what); err != nil {
+		return nil, err
+	}
 	rep := &DeleteReport{Inquiries: len(ids)}
 	if what&ContentRecording != 0 {
 		if rep.MediaObjects, err = e.deleteMedia(ctx, tenant, ids); err != nil {
@@ -109,6 +113,43 @@ func deleteActions(what ContentKind) []Action {
 		out = append(out, ActionDeleteChatlog)
 	}
 	return out
+}
+
+// rememberDeletion puts the inquiries' deleted content kinds in the
+// tenant's erasure ledger (keyed hashes of the inquiry ids) before anything
+// is deleted, so that ingest drops the same content when upstream sends it
+// again. Content that ingest had read but not yet written when the ledger
+// changed is dropped by the next compaction (sinks.Compact consults the
+// ledger) or by running the delete again.
+func (e *Engine) rememberDeletion(tenant, ref string, ids []string, what ContentKind) error {
+	var kinds []string
+	if what&ContentRecording != 0 {
+		kinds = append(kinds, sinks.ErasureRecording)
+	}
+	if what&ContentChatlog != 0 {
+		kinds = append(kinds, sinks.ErasureChatlog)
+	}
+	lake, err := e.openLake()
+	if err != nil {
+		return err
+	}
+	defer lake.Close()
+	ledger := sinks.NewLedger(lake)
+	now := e.now().UTC().Truncate(time.Millisecond)
+	var entries []sinks.LedgerEntry
+	for _, kind := range kinds {
+		for _, id := range ids {
+			h, err := ledger.Hash(tenant, kind, id, true)
+			if err != nil {
+				return fmt.Errorf("erasure ledger: %w", err)
+			}
+			entries = append(entries, sinks.LedgerEntry{Kind: kind, Hash: h, Receipt: ref, At: now})
+		}
+	}
+	if err := ledger.Append(tenant, entries); err != nil {
+		return fmt.Errorf("delete content: %w", err)
+	}
+	return nil
 }
 
 // cleanIDs validates, sorts and de-duplicates inquiry ids.

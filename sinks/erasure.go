@@ -32,6 +32,8 @@ const (
 const (
 	ErasureIdentifier = "identifier" // a number (E.164) or a lower-cased e-mail address
 	ErasureInquiry    = "inquiry"    // an anonymised inquiry's id
+	ErasureRecording  = "recording"  // an inquiry id whose recordings were deleted
+	ErasureChatlog    = "chatlog"    // an inquiry id whose chat log was deleted
 )
 
 // LedgerEntry is one line of a tenant's ledger, _arkiv/erasure/<tenant>.jsonl.
@@ -333,6 +335,20 @@ func (g *Ledger) MatchesInquiry(tenant, inquiryID string) bool {
 	ok, err := g.matches(tenant, ErasureInquiry, inquiryID)
 	if err != nil {
 		g.lake.log.Error("erasure ledger unreadable; anonymising the record", "tenant", tenant, "error", err)
+		return true
+	}
+	return ok
+}
+
+// ContentDeleted reports whether the content of kind (ErasureRecording or
+// ErasureChatlog) of an inquiry of the tenant was deleted, so that ingest
+// drops it when upstream sends it again (a replay, a resend). A ledger that
+// cannot be read counts as deleted: keeping content that was deleted is
+// the error we must not make.
+func (g *Ledger) ContentDeleted(tenant, kind, inquiryID string) bool {
+	ok, err := g.matches(tenant, kind, inquiryID)
+	if err != nil {
+		g.lake.log.Error("erasure ledger unreadable; dropping the content", "tenant", tenant, "error", err)
 		return true
 	}
 	return ok
