@@ -57,8 +57,10 @@ func runAnonymise(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	rc, err := eng.Anonymise(ctx, *tenant, acc, query.Person{Numbers: numbers, Emails: emails},
-		query.AnonymiseOptions{DeleteContent: *deleteContent, DryRun: *dryRun})
+	rc, err := withProgress(e, "anonymising", func() (*query.Receipt, error) {
+		return eng.Anonymise(ctx, *tenant, acc, query.Person{Numbers: numbers, Emails: emails},
+			query.AnonymiseOptions{DeleteContent: *deleteContent, DryRun: *dryRun})
+	})
 	if err != nil {
 		if rc != nil && !errors.Is(err, query.ErrBadRequest) {
 			// What was done before the failure, for the operator.

@@ -42,7 +42,9 @@ func runExpire(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, err := Expire(lakeDir, cfg, now, *dryRun, e.log)
+	plan, err := withProgress(e, "expiring", func() (*sinks.ExpiryPlan, error) {
+		return Expire(lakeDir, cfg, now, *dryRun, e.log)
+	})
 	if plan != nil {
 		rep := newExpiryReport(plan, *dryRun)
 		var werr error

@@ -42,14 +42,16 @@ func exportAll(ctx context.Context, e *env, lf lakeFlags, tenant string, ff *fil
 
 // writeOutput runs write into --out (complete or not at all) or stdout.
 func writeOutput(e *env, out string, write func(w io.Writer) (int, error)) (int, error) {
+	p := startProgress(e, "writing")
+	defer p.end()
 	if out == "" || out == "-" {
-		return write(e.stdout)
+		return write(p.writer(e.stdout))
 	}
 	af, err := createAtomic(out)
 	if err != nil {
 		return 0, err
 	}
-	bw := bufio.NewWriterSize(af, 1<<20)
+	bw := bufio.NewWriterSize(p.writer(af), 1<<20)
 	n, err := write(bw)
 	if err == nil {
 		err = bw.Flush()
@@ -162,7 +164,9 @@ func runDelete(ctx context.Context, e *env, args []string) error {
 		*what, len(ids), *tenant)) {
 		return fmt.Errorf("not confirmed: nothing deleted")
 	}
-	rep, err := eng.DeleteContent(ctx, *tenant, acc, ids, kind)
+	rep, err := withProgress(e, "deleting", func() (*query.DeleteReport, error) {
+		return eng.DeleteContent(ctx, *tenant, acc, ids, kind)
+	})
 	if err != nil {
 		return queryError(err)
 	}
