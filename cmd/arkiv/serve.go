@@ -25,6 +25,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("listen", "127.0.0.1:8080", "serve the API on this address")
 	metricsAddr := fs.String("metrics", "", "serve /metrics, /healthz and /readyz on this address")
 	expireAt := fs.String("expire-at", "", "run retention expiry every day at this UTC time, HH:MM")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to this file, until shutdown")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,6 +44,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if len(cfg.Tokens) == 0 {
 		e.log.Warn("the configuration has no tokens: every API request will be refused; make one with `arkiv token`")
 	}
@@ -51,14 +59,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	api, err := server.New(server.Options{Engine: eng, Config: cfg, Logger: e.log})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api, err := server.New(server.Options{Engine: eng, Config: cfg, Logger: e.log, Metrics: reg})
 	if err != nil {
 		return err
 	}
 	ready := make(chan struct{})
 	if *metricsAddr != "" {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		stop, err := serveOps(*metricsAddr, reg, ready, e)
 		if err != nil {
 			return err

@@ -55,9 +55,10 @@
 //     order.
 //   - 10% of JSON records carry an unknown field (x_upstream) that arkiv
 //     must ignore.
-//   - Recordings: ID3v2.4 header and MPEG-1 Layer III frame headers over
-//     pseudo-random bytes; sizes are RecordingBytes times a log-normal factor
-//     (0.2x-4x, median 1x), cut into ChunkBytes chunks; 90% carry sha256 on
+//   - Recordings: valid silent MP3 (package mp3: an empty ID3v2.4 tag, then
+//     32 kbit/s MPEG-1 Layer III frames whose unread filler is pseudo-random);
+//     sizes are RecordingBytes times a log-normal factor (0.2x-4x, median
+//     1x) in whole frames, cut into ChunkBytes chunks; 90% carry sha256 on
 //     the last chunk.
 //   - Invalid records: with BadShare > 0 each message is, with that
 //     probability, an extra invalid record instead of the next valid one, so

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/arkiv-project/arkiv/internal/mp3"
 	"github.com/arkiv-project/arkiv/schema"
 )
 
@@ -34,7 +35,8 @@ type recording struct {
 // random numbers, whether or not recordings are generated.
 func (g *Generator) newRecording(t *tenant, inquiryID, recID string, started time.Time, deny bool) *recording {
 	factor := min(max(math.Exp(0.7*g.rng.NormFloat64()), 0.2), 4)
-	size := max(1024, int(factor*float64(g.o.RecordingBytes)))
+	// Whole frames: at 32 kbit/s, 64 KiB is about 16 s of audio.
+	size := mp3.Size(max(1, mp3.Frames(max(1024, int(factor*float64(g.o.RecordingBytes))))))
 	withSHA := g.chance(shareWithSHA)
 	zone := g.zone()
 	src := g.newAudio()
@@ -95,21 +97,19 @@ func (r *recording) chunk() (Message, bool) {
 	return Message{Topic: r.topic, Key: r.key, Value: data, Headers: headers}, last
 }
 
-// audio is an endless mp3-looking byte stream: an ID3v2.4 tag header, then
-// MPEG-1 Layer III frames (128 kbit/s, 44.1 kHz) whose headers are real and
-// whose payload is pseudo-random. Players may not play it; sniffers and
-// humans see an mp3.
+// audio is an endless MP3 stream (see package mp3): an empty ID3v2.4 tag,
+// then MPEG-1 Layer III frames (32 kbit/s, 44.1 kHz, mono) of silence whose
+// unread filler bytes are pseudo-random, so every recording has its own
+// bytes and hash, and browsers play it.
 type audio struct {
 	src *rand.ChaCha8
 	off int
 }
 
-const mp3FrameLen = 417 // 144 * 128000 / 44100, without padding
+// The stream's layout, as the tests check it.
+const mp3FrameLen = mp3.FrameLen
 
-var (
-	id3Header = [10]byte{'I', 'D', '3', 4, 0, 0, 0, 0, 0, 0} // read-only
-	mp3Header = [4]byte{0xFF, 0xFB, 0x90, 0x64}              // read-only
-)
+var mp3Header = mp3.Header() // read-only
 
 // newAudio starts the byte stream of the next recording. Each recording has
 // its own stream, so its bytes depend only on the seed and its number.
@@ -128,31 +128,7 @@ func (g *Generator) newAudio() *audio {
 func (a *audio) read(n int) []byte {
 	b := make([]byte, n)
 	_, _ = a.src.Read(b) // never fails
-	stampMP3(b, a.off)
+	mp3.Stamp(b, a.off)
 	a.off += n
 	return b
-}
-
-// stampMP3 writes the tag and frame headers that fall into b, which holds
-// the stream from offset off.
-func stampMP3(b []byte, off int) {
-	end := off + len(b)
-	for p := off; p < min(end, len(id3Header)); p++ {
-		b[p-off] = id3Header[p]
-	}
-	k := 0
-	if first := off - len(id3Header) - len(mp3Header) + 1; first > 0 {
-		k = first / mp3FrameLen
-	}
-	for ; ; k++ {
-		f := len(id3Header) + k*mp3FrameLen
-		if f >= end {
-			return
-		}
-		for j, c := range mp3Header {
-			if p := f + j; p >= off && p < end {
-				b[p-off] = c
-			}
-		}
-	}
 }

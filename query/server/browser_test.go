@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,27 +15,21 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	mp3gen "github.com/arkiv-project/arkiv/internal/mp3"
 	"github.com/arkiv-project/arkiv/query"
 	"github.com/arkiv-project/arkiv/schema"
 )
 
 const chromiumPath = "/usr/bin/chromium"
 
-// silentMP3 is a valid MPEG-1 Layer III stream of about the given length:
-// 32 kbit/s, 44.1 kHz, mono frames whose side information is all zeros (no
-// main data), which decode to silence. Browsers play it.
-func silentMP3(seconds float64) []byte {
-	const frameLen = 144 * 32000 / 44100 // 104 bytes, no padding
-	frames := int(seconds*44100/1152) + 1
-	out := make([]byte, 0, frames*frameLen)
-	frame := make([]byte, frameLen)
-	// Sync, MPEG-1, Layer III, no CRC; 32 kbit/s, 44.1 kHz, no padding;
-	// mono, original.
-	copy(frame, []byte{0xFF, 0xFB, 0x10, 0xC4})
-	for range frames {
-		out = append(out, frame...)
+// silentMP3 is a recording as loadgen and arkiv demo make them (package
+// mp3: silent frames with pseudo-random filler) that lasts the given time.
+func silentMP3(t *testing.T, d time.Duration) []byte {
+	b, err := mp3gen.Silent(d, rand.NewChaCha8([32]byte{'b', 'r', 'o', 'w', 's', 'e', 'r'}))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return b
 }
 
 // The person of the browser test: a call with a recording and a chat with
@@ -62,7 +57,7 @@ func TestBrowser(t *testing.T) {
 		b2 := chat("b2", daysAgo(2, 15), "Cecilia Kund", "cecilia@example.com")
 		b2.ChatterNumber = sp(browserNumber)
 		l.inquiries("t01", b1, b2)
-		l.recording("t01", b1, "rb1", silentMP3(3))
+		l.recording("t01", b1, "rb1", silentMP3(t, 3*time.Second))
 		l.chatlog("t01", b2, browserChatText)
 	})
 	artifacts := os.Getenv("ARKIV_ARTIFACTS")

@@ -29,7 +29,14 @@ const (
 	CodeNotImplemented         = "not_implemented"
 	CodeTimeout                = "timeout"
 	CodeInternal               = "internal"
+	// CodeCanceled: the client went away (or the server is shutting
+	// down) before the answer; nobody reads it. Not in openapi.json.
+	CodeCanceled = "canceled"
 )
+
+// StatusClientClosed is the status logged and counted for a request whose
+// client went away first (nginx's 499); it is never received.
+const StatusClientClosed = 499
 
 // apiError is an error with its HTTP status and stable code. Its message
 // is shown to the client and must say what to do; it is never logged
@@ -82,6 +89,8 @@ func classify(err error) *apiError {
 	case errors.Is(err, query.ErrAuditUnavailable):
 		return errorf(http.StatusServiceUnavailable, CodeAuditUnavailable,
 			"the audit log cannot be written, so content is refused; try again later or ask the operator to check the lake's disk")
+	case errors.Is(err, context.Canceled):
+		return errorf(StatusClientClosed, CodeCanceled, "the request was canceled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return errorf(http.StatusServiceUnavailable, CodeTimeout, "the request took too long; narrow the search (a shorter time range)")
 	}

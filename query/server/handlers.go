@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,6 +27,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // withTimeout bounds a request that does not stream.
 func withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), requestTimeout)
+}
+
+// withCtx keeps why a request's context ended in its error: the query
+// package redacts error texts and so drops their chain.
+func withCtx(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); err != nil && cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	return err
 }
 
 // streaming lifts the server's write deadline for a response that streams
@@ -62,7 +72,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, p *principal) er
 		res, err = &query.Result{}, nil // a tenant without data has no results
 	}
 	if err != nil {
-		return err
+		return withCtx(ctx, err)
 	}
 	out := SearchResponse{Results: res.Rows, NextCursor: res.Next}
 	if out.Results == nil {
@@ -79,7 +89,7 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request, p *principal) erro
 	defer cancel()
 	d, err := s.eng.Show(ctx, p.tenant, r.PathValue("id"))
 	if err != nil {
-		return err
+		return withCtx(ctx, err)
 	}
 	if d.Recordings == nil {
 		d.Recordings = []query.RecordingInfo{}
@@ -202,7 +212,7 @@ func (s *Server) chatlog(w http.ResponseWriter, r *http.Request, p *principal) e
 	defer cancel()
 	log, err := s.eng.ChatLog(ctx, p.tenant, id, p.access(r, action))
 	if err != nil {
-		return err
+		return withCtx(ctx, err)
 	}
 	switch format {
 	case "xml":
@@ -399,7 +409,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, p *principal) err
 		rows, err = nil, nil
 	}
 	if err != nil {
-		return err
+		return withCtx(ctx, err)
 	}
 	if rows == nil {
 		rows = []schema.AuditRow{}

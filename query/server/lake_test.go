@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/arkiv-project/arkiv/config"
 	"github.com/arkiv-project/arkiv/internal/laketest"
 	"github.com/arkiv-project/arkiv/query"
@@ -92,6 +94,8 @@ type env struct {
 	eng  *query.Engine
 	srv  *httptest.Server
 	logs *syncBuffer
+	reg  *prometheus.Registry // the server's metrics
+	api  *Server
 }
 
 type syncBuffer struct {
@@ -160,7 +164,8 @@ func newEnv(t *testing.T, before ...func(*testLake)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	api, err := New(Options{Engine: eng, Config: cfg, Logger: log})
+	reg := prometheus.NewRegistry()
+	api, err := New(Options{Engine: eng, Config: cfg, Logger: log, Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +173,7 @@ func newEnv(t *testing.T, before ...func(*testLake)) *env {
 	srv.Config = NewHTTPServer("", api, log)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{t: t, lake: l, eng: eng, srv: srv, logs: logs}
+	return &env{t: t, lake: l, eng: eng, srv: srv, logs: logs, reg: reg, api: api}
 }
 
 // call is one request.

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/arkiv-project/arkiv/config"
 	"github.com/arkiv-project/arkiv/query"
 )
@@ -35,6 +37,9 @@ type Options struct {
 	Logger *slog.Logger   // nil: discard
 	// Now is the clock of the retention preview; nil: time.Now.
 	Now func() time.Time
+	// Metrics receives the server's metrics (metrics.go); nil: they are
+	// kept but not registered.
+	Metrics prometheus.Registerer
 }
 
 // Limits of a request.
@@ -61,8 +66,11 @@ type Server struct {
 	now    func() time.Time
 	tokens map[string]*config.Token // by hash
 	mux    *http.ServeMux
+	// patterns are the routes registered on mux, in order (see handle).
+	patterns []string
 	// sessions are the web page's sign-ins (session.go).
 	sessions *sessionStore
+	metrics  *metrics
 }
 
 // New makes the API handler.
@@ -83,7 +91,14 @@ func New(o Options) (*Server, error) {
 		t := &o.Config.Tokens[i]
 		s.tokens[t.SHA256] = t
 	}
-	s.routes()
+	s.sessions = newSessionStore()
+	s.metrics = newMetrics(s.sessions)
+	if err := s.metrics.register(o.Metrics); err != nil {
+		return nil, fmt.Errorf("server: metrics: %w", err)
+	}
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -127,7 +142,14 @@ func Routes() []Route {
 	}
 }
 
-func (s *Server) routes() {
+// handle registers a route on the mux and remembers its pattern: every
+// route is registered through it, so the tests can walk them all.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+func (s *Server) routes() error {
 	handlers := map[string]handler{
 		"GET /api/v1/search":                   s.search,
 		"GET /api/v1/inquiries/{id}":           s.show,
@@ -147,13 +169,17 @@ func (s *Server) routes() {
 		}
 		h, ok := handlers[pattern]
 		if !ok {
-			panic("server: no handler for " + pattern)
+			return errors.New("server: no handler for " + pattern)
 		}
-		s.mux.Handle(pattern, s.authed(r.Role, h))
+		s.handle(pattern, s.authed(r.Role, h))
 	}
-	s.mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
-	s.webRoutes()
+	s.handle("GET /api/v1/openapi.json", http.HandlerFunc(serveOpenAPI))
+	if err := s.webRoutes(); err != nil {
+		return err
+	}
+	// The catch-all is not a route: it answers what no route matches.
 	s.mux.HandleFunc("/", s.fallback)
+	return nil
 }
 
 // fallback answers what no route matches: 405 when the path has a route
@@ -197,7 +223,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
-				s.logRequest(r, rec, info, start)
+				s.finish(r, rec, info, start)
 				panic(v)
 			}
 			s.log.Error("handler panic", "request_id", rid, "route", r.Pattern, "panic", fmt.Sprintf("%T", v))
@@ -205,7 +231,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(rec, classify(errors.New("panic")))
 			}
 		}
-		s.logRequest(r, rec, info, start)
+		s.finish(r, rec, info, start)
 	}()
 	if ae := checkPath(r); ae != nil {
 		writeError(rec, ae)
@@ -226,9 +252,16 @@ func checkPath(r *http.Request) *apiError {
 	return nil
 }
 
-func (s *Server) logRequest(r *http.Request, rec *recorder, info *requestInfo, start time.Time) {
+// finish logs and counts a request that has ended.
+func (s *Server) finish(r *http.Request, rec *recorder, info *requestInfo, start time.Time) {
+	elapsed := time.Since(start)
+	s.logRequest(r, rec, info, elapsed)
+	s.metrics.observe(r, rec, info, elapsed)
+}
+
+func (s *Server) logRequest(r *http.Request, rec *recorder, info *requestInfo, elapsed time.Duration) {
 	attrs := []any{"request_id", info.id, "method", r.Method, "route", r.Pattern, "status", rec.status,
-		"bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds()}
+		"bytes", rec.bytes, "duration_ms", elapsed.Milliseconds()}
 	if info.token != "" {
 		attrs = append(attrs, "token", info.token, "tenant", info.tenant, "support", info.support)
 	}
@@ -314,7 +347,7 @@ func (s *Server) authed(role config.Role, h handler) http.Handler {
 			}
 		}
 		if err == nil {
-			err = h(w, r, p)
+			err = withCtx(r.Context(), h(w, r, p))
 		}
 		if err == nil {
 			return

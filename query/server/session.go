@@ -20,6 +20,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -80,17 +81,24 @@ func newSessionStore() *sessionStore {
 	return &sessionStore{m: map[string]*session{}, cop: http.NewCrossOriginProtection()}
 }
 
+// Patterns of the session endpoints.
+const (
+	patternSignIn      = "POST /session"
+	patternSessionInfo = "GET /session"
+	patternSignOut     = "POST /session/logout"
+)
+
 // webRoutes adds the page's files and the session endpoints.
-func (s *Server) webRoutes() {
-	s.sessions = newSessionStore()
-	for pattern, file := range map[string]string{
-		"GET /{$}":     "web/index.html",
-		"GET /app.js":  "web/app.js",
-		"GET /app.css": "web/app.css",
+func (s *Server) webRoutes() error {
+	for _, pf := range []struct{ pattern, file string }{
+		{"GET /{$}", "web/index.html"},
+		{"GET /app.js", "web/app.js"},
+		{"GET /app.css", "web/app.css"},
 	} {
+		pattern, file := pf.pattern, pf.file
 		b, err := fs.ReadFile(webFS, file)
 		if err != nil {
-			panic("server: " + err.Error())
+			return fmt.Errorf("server: %w", err)
 		}
 		ctype := "text/html; charset=utf-8"
 		switch {
@@ -99,7 +107,7 @@ func (s *Server) webRoutes() {
 		case strings.HasSuffix(file, ".css"):
 			ctype = "text/css; charset=utf-8"
 		}
-		s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		s.handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
 			h.Set("Content-Security-Policy", contentSecurityPolicy)
 			h.Set("Content-Type", ctype)
@@ -109,11 +117,12 @@ func (s *Server) webRoutes() {
 				return
 			}
 			_, _ = w.Write(b)
-		})
+		}))
 	}
-	s.mux.HandleFunc("POST /session", s.signIn)
-	s.mux.HandleFunc("GET /session", s.sessionInfo)
-	s.mux.HandleFunc("POST /session/logout", s.signOut)
+	s.handle(patternSignIn, http.HandlerFunc(s.signIn))
+	s.handle(patternSessionInfo, http.HandlerFunc(s.sessionInfo))
+	s.handle(patternSignOut, http.HandlerFunc(s.signOut))
+	return nil
 }
 
 // SignInRequest is the body of POST /session.
@@ -286,6 +295,20 @@ func (st *sessionStore) add(key string, sess *session, now time.Time) bool {
 	}
 	st.m[key] = sess
 	return true
+}
+
+// live counts the sessions that have not expired.
+func (st *sessionStore) live() int {
+	now := time.Now()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := 0
+	for _, sess := range st.m {
+		if !sess.expired(now) {
+			n++
+		}
+	}
+	return n
 }
 
 func (st *sessionStore) remove(key string) {
