@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/arkiv-project/arkiv/schema"
@@ -43,9 +44,18 @@ func (a *assembler) restore(cp sinks.Checkpoint) {
 	m := map[string]*sinks.SpoolStream{}
 	for i := range cp.Open {
 		s := cp.Open[i]
-		m[s.ID] = &s
+		m[streamKey(s.TenantID, s.InquiryID, s.RecordingID)] = &s
 	}
 	a.open[cp.TopicPartition] = m
+}
+
+// streamKey names a recording in the open map. Its spool folder (the
+// stream's ID) is the key and the offset of its first chunk: a recording
+// sent again after it completed (a producer retrying after a broker
+// restart) spools into a folder of its own, which the flush that publishes
+// the first copy does not remove under it.
+func streamKey(tenant, inquiryID, recordingID string) string {
+	return sinks.SpoolStreamID(tenant, inquiryID, recordingID)
 }
 
 // forget drops a partition that is no longer owned.
@@ -80,7 +90,7 @@ func (a *assembler) add(tp sinks.TopicPartition, offset int64, c *schema.Recordi
 		m = map[string]*sinks.SpoolStream{}
 		a.open[tp] = m
 	}
-	id := sinks.SpoolStreamID(c.TenantID, c.InquiryID, c.RecordingID)
+	id := streamKey(c.TenantID, c.InquiryID, c.RecordingID)
 	s, ok := m[id]
 	if c.DenyRecording {
 		if ok {
@@ -89,7 +99,8 @@ func (a *assembler) add(tp sinks.TopicPartition, offset int64, c *schema.Recordi
 		return &finished{tp: tp, stream: streamOr(s, id), denied: true}, nil
 	}
 	if !ok {
-		s = &sinks.SpoolStream{ID: id, TenantID: c.TenantID, InquiryID: c.InquiryID, RecordingID: c.RecordingID,
+		s = &sinks.SpoolStream{ID: id + "-" + strconv.FormatInt(offset, 10), TenantID: c.TenantID,
+			InquiryID: c.InquiryID, RecordingID: c.RecordingID,
 			InquiryStartedAt: c.InquiryStartedAt, LastChunk: -1, FirstOffset: offset}
 		m[id] = s
 	}
@@ -100,7 +111,7 @@ func (a *assembler) add(tp sinks.TopicPartition, offset int64, c *schema.Recordi
 		delete(m, id)
 		return f, nil
 	}
-	if err := a.lake.SpoolChunk(tp, id, c.Chunk, c.Data); err != nil {
+	if err := a.lake.SpoolChunk(tp, s.ID, c.Chunk, c.Data); err != nil {
 		return nil, fmt.Errorf("spool recording chunk: %w", err)
 	}
 	a.markDirty(tp, id)

@@ -18,8 +18,12 @@ type batch struct {
 	dead      []DeadLetter
 	finished  []*finished
 	next      map[sinks.TopicPartition]int64 // next offset to read, per partition read since the last flush
-	rows      int
-	bytes     int64
+	// erased are the inquiries of the batch anonymised at ingest: their
+	// chat logs and surveys in the batch are anonymised too, whichever
+	// came first (the ledger covers those of later batches).
+	erased map[partKey]map[string]bool
+	rows   int
+	bytes  int64
 }
 
 func newBatch() *batch {
@@ -28,6 +32,7 @@ func newBatch() *batch {
 		chatlogs:  map[partKey][]schema.ChatlogRow{},
 		surveys:   map[partKey][]schema.SurveyRow{},
 		next:      map[sinks.TopicPartition]int64{},
+		erased:    map[partKey]map[string]bool{},
 	}
 }
 
@@ -42,14 +47,42 @@ func (b *batch) add(it *item) {
 	case itemInquiry:
 		b.inquiries[k] = append(b.inquiries[k], it.inquiry)
 		b.rows++
+		if it.inquiry.Anonymised {
+			b.erase(k, it.inquiry.InquiryID)
+		}
 	case itemChatlog:
+		if b.erased[k][it.chatlog.InquiryID] {
+			sinks.AnonymiseRow(&it.chatlog, false)
+		}
 		b.chatlogs[k] = append(b.chatlogs[k], it.chatlog)
 		b.rows++
 	case itemSurvey:
+		if b.erased[k][it.survey.InquiryID] {
+			sinks.AnonymiseRow(&it.survey, false)
+		}
 		b.surveys[k] = append(b.surveys[k], it.survey)
 		b.rows++
 	case itemDead:
 		b.dead = append(b.dead, *it.dead)
+	}
+}
+
+// erase anonymises the chat logs and surveys of an inquiry anonymised at
+// ingest that are already in the batch, and those that follow.
+func (b *batch) erase(k partKey, inquiryID string) {
+	if b.erased[k] == nil {
+		b.erased[k] = map[string]bool{}
+	}
+	b.erased[k][inquiryID] = true
+	for i := range b.chatlogs[k] {
+		if b.chatlogs[k][i].InquiryID == inquiryID {
+			sinks.AnonymiseRow(&b.chatlogs[k][i], false)
+		}
+	}
+	for i := range b.surveys[k] {
+		if b.surveys[k][i].InquiryID == inquiryID {
+			sinks.AnonymiseRow(&b.surveys[k][i], false)
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/arkiv-project/arkiv/config"
 	"github.com/arkiv-project/arkiv/schema"
 	"github.com/arkiv-project/arkiv/sinks"
@@ -94,11 +97,33 @@ func (d *decoder) contentDeleted(tenant, kind, inquiryID string) bool {
 	return d.erasure != nil && d.erasure.ContentDeleted(tenant, kind, inquiryID)
 }
 
-func (d *decoder) eraseInquiry(row *schema.InquiryRow, tenant string) {
-	if d.erased(tenant, row.CallerNumber, row.ChatterNumber, row.ChatterEmail, row.FromAddress) ||
-		(d.erasure != nil && d.erasure.MatchesInquiry(tenant, row.InquiryID)) {
-		sinks.AnonymiseRow(row, false)
+// eraseInquiry anonymises an inquiry of an erased person. One that only
+// its identifiers give away (it arrived after the anonymisation, which
+// never saw it) has its id added to the ledger, so that its chat log and
+// survey, which carry no identifier but the chatter's name, are
+// anonymised too when they arrive (in the same batch: batch.add; already
+// flushed: the next compaction, which consults the ledger).
+func (d *decoder) eraseInquiry(row *schema.InquiryRow, tenant string) error {
+	if d.erasure == nil {
+		return nil
 	}
+	known := d.erasure.MatchesInquiry(tenant, row.InquiryID)
+	if !known && !d.erased(tenant, row.CallerNumber, row.ChatterNumber, row.ChatterEmail, row.FromAddress) {
+		return nil
+	}
+	sinks.AnonymiseRow(row, false)
+	if known {
+		return nil
+	}
+	h, err := d.erasure.Hash(tenant, sinks.ErasureInquiry, row.InquiryID, false)
+	if err == nil {
+		err = d.erasure.Append(tenant, []sinks.LedgerEntry{{Kind: sinks.ErasureInquiry, Hash: h,
+			Receipt: "ingest", At: time.Now().UTC().Truncate(time.Millisecond)}})
+	}
+	if err != nil {
+		return fmt.Errorf("erasure ledger: remember a late inquiry of an erased person: %w", err)
+	}
+	return nil
 }
 
 func (d *decoder) eraseSurvey(row *schema.SurveyRow, tenant string) {

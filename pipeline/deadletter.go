@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -33,13 +35,64 @@ func NewKafkaDeadLetters(brokers []string, topic string) *KafkaDeadLetters {
 	}}
 }
 
-// WriteDeadLetters implements DeadLetterSink.
+// WriteDeadLetters implements DeadLetterSink. While the broker is away (a
+// restart, a leader moving) it writes again what was not acknowledged, with
+// backoff, until ctx ends: a broker restart must not fail the flush and stop
+// ingest. An error Kafka calls permanent (a message too large, no such
+// topic) returns at once.
 func (k *KafkaDeadLetters) WriteDeadLetters(ctx context.Context, letters []DeadLetter) error {
 	msgs := make([]kafka.Message, len(letters))
 	for i, d := range letters {
 		msgs[i] = kafka.Message{Key: d.Key, Value: d.Value, Headers: deadLetterHeaders(d)}
 	}
-	return k.w.WriteMessages(ctx, msgs...)
+	backoff := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := k.w.WriteMessages(ctx, msgs...)
+		if err == nil {
+			return nil
+		}
+		msgs = unacknowledged(msgs, err)
+		if permanent(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d dead letters not acknowledged after %d attempts: %w", len(msgs), attempt, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// unacknowledged returns the messages a failed write did not deliver: those
+// with an error in kafka.WriteErrors, or all of them for any other error.
+func unacknowledged(msgs []kafka.Message, err error) []kafka.Message {
+	var werrs kafka.WriteErrors
+	if !errors.As(err, &werrs) || len(werrs) != len(msgs) {
+		return msgs
+	}
+	var out []kafka.Message
+	for i, e := range werrs {
+		if e != nil {
+			out = append(out, msgs[i])
+		}
+	}
+	return out
+}
+
+// permanent reports whether a write error will not go away by trying again.
+func permanent(err error) bool {
+	var werrs kafka.WriteErrors
+	if errors.As(err, &werrs) {
+		for _, e := range werrs {
+			if e != nil && permanent(e) {
+				return true
+			}
+		}
+		return false
+	}
+	var kerr kafka.Error
+	return errors.As(err, &kerr) && !kerr.Temporary()
 }
 
 // Close flushes and closes the writer.

@@ -53,6 +53,9 @@ type fileJob struct {
 }
 
 func (p *processor) take(it *item) error {
+	if it.err != nil {
+		return it.err
+	}
 	p.caughtUp[it.tp] = it.caughtUp
 	p.read[it.tp] = it.offset + 1
 	if it.kind == itemChunk {
@@ -179,7 +182,22 @@ func (p *processor) waitFlush() error {
 	if p.inflight == nil {
 		return nil
 	}
-	r := <-p.inflight
+	return p.applyFlush(<-p.inflight)
+}
+
+// pollFlush applies the result of the flush in flight if it has ended, so
+// that a failed flush stops the loop even when no next batch comes to wait
+// for it (its records would otherwise sit unarchived and unreported).
+func (p *processor) pollFlush() error {
+	select {
+	case r := <-p.inflight: // none in flight: a nil channel, never ready
+		return p.applyFlush(r)
+	default:
+		return nil
+	}
+}
+
+func (p *processor) applyFlush(r flushResult) error {
 	p.inflight = nil
 	if r.err != nil {
 		p.metrics.FlushFailures.Inc()
@@ -202,8 +220,45 @@ func (p *processor) commit(ctx context.Context, b *batch, rec *sinks.FlushRecord
 	if err != nil {
 		return errors.Join(fmt.Errorf("flush %s: %w", rec.ID, err), p.lake.AbortFlush(rec))
 	}
-	if err := p.lake.CommitFlush(rec, p.owner); err != nil {
+	release, err := p.lake.FS().Lock(ownersLock)
+	if err != nil {
+		return errors.Join(fmt.Errorf("flush %s: %w", rec.ID, err), p.lake.AbortFlush(rec))
+	}
+	err = p.lake.CommitFlush(rec, p.owner)
+	if rerr := release(); err == nil && rerr != nil {
+		err = rerr
+	}
+	if err != nil {
 		return fmt.Errorf("commit flush %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// ownersLock orders a flush's commit against another process claiming the
+// flush's partitions (a rebalance that outlasted the flush). A commit checks
+// the owners, commits and moves the checkpoints under it; claim writes the
+// new owner under it before it recovers anything. So the old owner's flush is
+// either wholly committed before the claim or fenced, and never committed
+// after the new owner rolled it back.
+const ownersLock = sinks.LockDir + "/owners.lock"
+
+// claim writes owner into the checkpoints of the owned partitions, under
+// ownersLock: from then on a flush of the previous owner is fenced.
+func claim(lake *sinks.Lake, owned []sinks.TopicPartition, owner string) error {
+	release, err := lake.FS().Lock(ownersLock)
+	if err != nil {
+		return fmt.Errorf("claim partitions: %w", err)
+	}
+	defer release()
+	for _, tp := range owned {
+		cp, err := lake.ReadCheckpoint(tp)
+		if err != nil {
+			return err
+		}
+		cp.Owner = owner
+		if err := lake.WriteCheckpoint(cp); err != nil {
+			return fmt.Errorf("claim %s: %w", tp, err)
+		}
 	}
 	return nil
 }
@@ -215,7 +270,7 @@ func (p *processor) dlqWrite(ctx context.Context, b *batch) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := p.dlq.WriteDeadLetters(ctx, b.dead); err != nil {
-		return fmt.Errorf("write dead letters: %w", err)
+		return kafkaError(fmt.Errorf("write dead letters: %w", err))
 	}
 	return nil
 }

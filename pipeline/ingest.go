@@ -30,6 +30,16 @@ type Options struct {
 	// SessionTimeout is the consumer group session timeout (default 10s):
 	// how long a dead member keeps its partitions.
 	SessionTimeout time.Duration
+	// CompactEvery, when positive, runs Lake.Compact (merging small files
+	// and sealing audit logs) on the lake this often in the background,
+	// while Run runs; 0 leaves compaction to `arkiv compact`.
+	CompactEvery time.Duration
+	// Compact is what each periodic compaction does (its Ledger defaults
+	// to the lake's erasure ledger, so late records of erased persons are
+	// anonymised on the way).
+	Compact sinks.CompactOptions
+	// CompactMetrics count the periodic compactions (nil: unregistered).
+	CompactMetrics *CompactMetrics
 }
 
 // Ingester consumes the input topics into the lake.
@@ -61,6 +71,15 @@ func NewIngester(o Options) (*Ingester, error) {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
+	if o.CompactEvery < 0 {
+		return nil, errors.New("ingest: the compaction period must not be negative (0 turns it off)")
+	}
+	if o.CompactMetrics == nil {
+		o.CompactMetrics = NewCompactMetrics(nil)
+	}
+	if o.Compact.Ledger == nil {
+		o.Compact.Ledger = sinks.NewLedger(o.Lake)
+	}
 	if o.DeadLetters == nil {
 		o.DeadLetters = NewKafkaDeadLetters(o.Brokers, o.Config.Topics.Deadletter)
 	}
@@ -73,7 +92,9 @@ func NewIngester(o Options) (*Ingester, error) {
 func (ing *Ingester) Ready() <-chan struct{} { return ing.ready }
 
 // Run consumes until ctx is cancelled (then it flushes, commits and returns
-// nil) or, with Drain, until everything it owns is archived.
+// nil) or, with Drain, until everything it owns is archived. When Kafka
+// fails it (a broker restarting), it rejoins the group and reads again from
+// the lake's checkpoints; an error of the lake ends it.
 func (ing *Ingester) Run(ctx context.Context) error {
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                ing.opts.Group,
@@ -90,6 +111,11 @@ func (ing *Ingester) Run(ctx context.Context) error {
 		return fmt.Errorf("join consumer group %q: %w (check --brokers and that the arkiv topics exist)", ing.opts.Group, err)
 	}
 	defer group.Close()
+	if ing.opts.CompactEvery > 0 {
+		stop := startCompactor(ctx, &compactor{lake: ing.opts.Lake, every: ing.opts.CompactEvery,
+			opts: ing.opts.Compact, metrics: ing.opts.CompactMetrics, log: ing.log.With("task", "compaction")})
+		defer stop()
+	}
 	readyOnce := false
 	for {
 		gen, err := group.Next(ctx)
@@ -105,6 +131,11 @@ func (ing *Ingester) Run(ctx context.Context) error {
 			readyOnce = true
 		}
 		drained, err := ing.runGeneration(ctx, gen)
+		if errors.Is(err, errKafka) && ctx.Err() == nil {
+			ing.log.Warn("Kafka unavailable: rejoining the group to read again from the lake's checkpoints", "error", err)
+			sleep(ctx, time.Second)
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -126,7 +157,8 @@ func (ing *Ingester) runGeneration(ctx context.Context, gen *kafka.Generation) (
 	proc.onCommit = func(next map[sinks.TopicPartition]int64) { commitKafkaOffsets(gen, next, ing.log) }
 	ends, err := highWatermarks(ctx, ing.opts.Brokers, owned)
 	if err != nil {
-		return false, err
+		gen.Start(func(context.Context) {}) // ends the generation, so that Run can rejoin
+		return false, kafkaError(err)
 	}
 	for tp, end := range ends {
 		proc.caughtUp[tp] = proc.committed[tp].Next >= end
@@ -158,6 +190,9 @@ func (ing *Ingester) runGeneration(ctx context.Context, gen *kafka.Generation) (
 // checkpoint is claimed for this owner.
 func (ing *Ingester) takeOver(owned []sinks.TopicPartition, owner string) (*processor, error) {
 	lake := ing.opts.Lake
+	if err := claim(lake, owned, owner); err != nil {
+		return nil, err
+	}
 	rolledBack, err := lake.RecoverFlushes(owned)
 	if err != nil {
 		return nil, fmt.Errorf("recover flushes: %w", err)

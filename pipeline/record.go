@@ -60,4 +60,7 @@ type item struct {
 	received time.Time
 	at       time.Time // the Kafka message's timestamp
 	caughtUp bool      // the partition had nothing after this record when it was read
+	// err stops ingest before the record is taken (it is read again after
+	// a restart): the lake could not record what it must.
+	err error
 }

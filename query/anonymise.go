@@ -203,6 +203,12 @@ func (e *Engine) anonymise(ctx context.Context, lake *sinks.Lake, tenant string,
 			return rc, err
 		}
 		plan, st, err := e.anonymisePlan(ctx, tenant, p, known, opts.DeleteContent)
+		if sinks.IsNotExist(err) && pass <= maxAnonymisePasses {
+			// A file vanished between the search and its reading: a
+			// compaction or expiry got there first.
+			e.log.Info("files changed during an anonymisation; planning again", "tenant", tenant, "pass", pass)
+			continue
+		}
 		if err != nil {
 			return rc, err
 		}
@@ -306,7 +312,8 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	const findFiles = "find the person's files"
 	b := newRewriteBuilder("anonymise")
 	st := &passStats{rows: map[string]int{}}
-	if err := e.personInquiries(ctx, tenant, p, known); err != nil {
+	scanned, err := e.personInquiries(ctx, tenant, p, known)
+	if err != nil {
 		return b.plan, nil, err
 	}
 	ids := make([]string, 0, len(known))
@@ -315,7 +322,8 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	}
 	slices.Sort(ids)
 	nums, mails, idList := boundList(p.numbers), boundList(p.emails), boundList(ids)
-	inqFiles, err := e.filesWhere(ctx, tenant, schema.DatasetInquiries, findFiles,
+	held := e.holdingKnown(scanned, ids)
+	inqFiles, err := e.filesWhereIn(ctx, tenant, schema.DatasetInquiries, held, findFiles,
 		`(caller_number IN (SELECT unnest(?::VARCHAR[]))
 	OR chatter_number IN (SELECT unnest(?::VARCHAR[])) OR lower(chatter_email) IN (SELECT unnest(?::VARCHAR[]))
 	OR lower(from_address) IN (SELECT unnest(?::VARCHAR[])))
@@ -325,7 +333,7 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	if err != nil {
 		return b.plan, nil, err
 	}
-	survFiles, err := e.filesWhere(ctx, tenant, schema.DatasetSurveys, findFiles,
+	survFiles, err := e.filesWhereIn(ctx, tenant, schema.DatasetSurveys, held, findFiles,
 		`respondent_number IN (SELECT unnest(?::VARCHAR[]))
 	OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
 	OR (inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (NOT anonymised OR respondent_number IS NOT NULL
@@ -333,7 +341,7 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	if err != nil {
 		return b.plan, nil, err
 	}
-	chatFiles, err := e.filesWhere(ctx, tenant, schema.DatasetChatlogs, findFiles,
+	chatFiles, err := e.filesWhereIn(ctx, tenant, schema.DatasetChatlogs, e.holdingKnown(nil, ids), findFiles,
 		`inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (? OR NOT anonymised)`, idList, deleteContent)
 	if err != nil {
 		return b.plan, nil, err
@@ -407,10 +415,33 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	return b.plan, st, nil
 }
 
+// holdingKnown keeps, of a list of files, those that can hold a row of one
+// of the person's known inquiries (ids), by their statistics and bloom
+// filters (prune.go). With scanned (the files personInquiries read) it
+// also keeps every file not scanned: a row of a scanned file that matches
+// the person's identifiers belongs to a known inquiry, but a file that
+// appeared since may hold new ones. Without it, every file is checked.
+func (e *Engine) holdingKnown(scanned map[string]bool, ids []string) func([]string) ([]string, error) {
+	return func(files []string) ([]string, error) {
+		var check, fresh []string
+		for _, f := range files {
+			if scanned == nil || scanned[f] {
+				check = append(check, f)
+			} else {
+				fresh = append(fresh, f)
+			}
+		}
+		kept, err := e.mayHoldAny(check, newProbe("inquiry_id", ids))
+		return append(kept, fresh...), err
+	}
+}
+
 // personInquiries adds to known the inquiries of the person: by their own
-// identifiers, and those of the surveys the person answered.
-func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, known map[string]string) error {
+// identifiers, and those of the surveys the person answered. It returns
+// the files it read (absolute paths).
+func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, known map[string]string) (map[string]bool, error) {
 	nums, mails := boundList(p.numbers), boundList(p.emails)
+	scanned := map[string]bool{}
 	found, err := e.inquiryDaysWhere(ctx, tenant, []string{schema.DatasetInquiries, schema.DatasetSurveys},
 		"find the person's inquiries", `SELECT inquiry_id, max(started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
 	WHERE caller_number IN (SELECT unnest(?::VARCHAR[])) OR chatter_number IN (SELECT unnest(?::VARCHAR[]))
@@ -420,15 +451,19 @@ func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, 
 	SELECT inquiry_id, max(inquiry_started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
 	WHERE respondent_number IN (SELECT unnest(?::VARCHAR[])) OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
 	GROUP BY inquiry_id`, func(s sources) []any {
+			clear(scanned)
+			for _, f := range append(slices.Clone(s[schema.DatasetInquiries]), s[schema.DatasetSurveys]...) {
+				scanned[f] = true
+			}
 			return []any{s[schema.DatasetInquiries], nums, nums, mails, mails, s[schema.DatasetSurveys], nums, mails}
 		})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for id, day := range found {
 		if _, ok := known[id]; !ok {
 			known[id] = day
 		}
 	}
-	return nil
+	return scanned, nil
 }

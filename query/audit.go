@@ -1,22 +1,16 @@
 package query
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
-
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/arkiv-project/arkiv/schema"
 	"github.com/arkiv-project/arkiv/sinks"
@@ -83,9 +77,10 @@ func NewRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// auditLogName is this host's audit log file in a partition: processes on
-// one host append to the same file (O_APPEND writes of one line are atomic
-// on a local filesystem); hosts sharing a lake write their own files.
+// auditLogName is this host's live audit log in a partition: processes on
+// one host append to the same file (under the tenant's audit lock); hosts
+// sharing a lake write their own files. Compaction closes and seals them
+// (sinks/seal_log.go).
 func auditLogName() string {
 	h, err := os.Hostname()
 	if err != nil || h == "" {
@@ -104,11 +99,12 @@ func auditLogName() string {
 }
 
 // AuditLogSuffix ends the audit logs' names (JSON lines).
-const AuditLogSuffix = ".jsonl"
+const AuditLogSuffix = sinks.AuditLogSuffix
 
 // appendAudit makes an audit entry durable in the audit partition of the
-// inquiry's day: one JSON line appended with O_APPEND and fsynced (and the
-// folder fsynced when the file is new). Any failure refuses the content.
+// inquiry's day: one JSON line appended to this host's log and fsynced,
+// under the tenant's audit lock so that sealing never loses it
+// (sinks.AppendAudit). Any failure refuses the content.
 func (e *Engine) appendAudit(tenant, day, inquiryID string, acc Access) error {
 	kind := schema.ActorAdmin
 	if acc.Support {
@@ -116,12 +112,7 @@ func (e *Engine) appendAudit(tenant, day, inquiryID string, acc Access) error {
 	}
 	row := schema.AuditRow{Time: e.now().UTC().Truncate(time.Microsecond), Tenant: tenant, Actor: acc.Actor,
 		ActorKind: kind, Action: string(acc.Action), InquiryID: inquiryID, RequestID: acc.RequestID}
-	line, err := json.Marshal(row)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
-	}
-	line = append(line, '\n')
-	if err := e.appendLine(sinks.PartitionDir(schema.DatasetAudit, tenant, day), line); err != nil {
+	if err := sinks.AppendAudit(e.fs, day, e.host, row); err != nil {
 		e.log.Error("audit entry could not be written; content refused", "tenant", tenant,
 			"inquiry_id", inquiryID, "action", acc.Action, "error", err)
 		return fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
@@ -148,60 +139,6 @@ func (e *Engine) auditInquiries(tenant string, acc Access, days map[string]strin
 	return nil
 }
 
-func (e *Engine) appendLine(dir string, line []byte) error {
-	abs := filepath.Join(e.dir, filepath.FromSlash(dir))
-	if err := mkdirAllSynced(abs); err != nil {
-		return err
-	}
-	name := filepath.Join(abs, e.host)
-	_, statErr := os.Lstat(name)
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(line)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && statErr != nil {
-		err = syncDir(abs)
-	}
-	return err
-}
-
-// mkdirAllSynced makes a folder and its missing parents, fsyncing each
-// parent whose entries changed, so the folder survives a crash.
-func mkdirAllSynced(dir string) error {
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s: not a directory", dir)
-		}
-		return nil
-	}
-	parent := filepath.Dir(dir)
-	if parent != dir {
-		if err := mkdirAllSynced(parent); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
-	}
-	return syncDir(parent)
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	return errors.Join(err, f.Close())
-}
-
 // AuditFilter selects audit entries. Zero fields do not filter.
 type AuditFilter struct {
 	InquiryID string
@@ -211,82 +148,39 @@ type AuditFilter struct {
 }
 
 // Audit reads a tenant's audit entries (R-U3: the caller checks that the
-// reader is granted it), oldest first: the append logs and any Parquet
-// files compaction sealed them into.
+// reader is granted it), oldest first: the append logs and the Parquet files
+// compaction sealed them into, each entry once (sinks.ReadAuditPartition).
 func (e *Engine) Audit(ctx context.Context, tenant string, f AuditFilter) ([]schema.AuditRow, error) {
 	if err := e.checkTenant(tenant); err != nil {
 		return nil, err
 	}
-	logs, err := e.files(schema.DatasetAudit, tenant, dayRange{}, AuditLogSuffix)
-	if err != nil {
-		return nil, err
-	}
-	sealed, err := e.files(schema.DatasetAudit, tenant, dayRange{}, sinks.ParquetSuffix)
+	parts, err := e.partitions(schema.DatasetAudit, tenant, dayRange{})
 	if err != nil {
 		return nil, err
 	}
 	var out []schema.AuditRow
-	keep := func(r schema.AuditRow) {
-		if (f.InquiryID == "" || r.InquiryID == f.InquiryID) && (f.Actor == "" || r.Actor == f.Actor) &&
-			(f.From.IsZero() || !r.Time.Before(f.From)) && (f.To.IsZero() || r.Time.Before(f.To)) {
-			out = append(out, r)
-		}
-	}
-	for _, name := range logs {
+	for _, p := range parts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rows, err := e.readAuditLog(name)
+		part, err := sinks.ReadAuditPartition(e.fs, p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read audit log: %w", err)
 		}
-		for _, r := range rows {
-			r.Tenant = tenant
-			keep(r)
+		if part.Skipped > 0 {
+			e.log.Warn("skipping unreadable audit lines", "partition", p, "lines", part.Skipped)
 		}
-	}
-	for _, name := range sealed {
-		rows, err := parquet.ReadFile[schema.AuditRow](name)
-		if sinks.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read audit file: %w", err)
-		}
-		for _, r := range rows {
-			r.Tenant = tenant
-			keep(r)
+		for _, r := range part.Rows {
+			if f.keeps(r) {
+				out = append(out, r)
+			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b schema.AuditRow) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 
-// readAuditLog reads one append log. A line cut short by a crash while it
-// was appended (it was never acknowledged, so no content was served for it)
-// is skipped.
-func (e *Engine) readAuditLog(name string) ([]schema.AuditRow, error) {
-	f, err := os.Open(name)
-	if sinks.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read audit log: %w", err)
-	}
-	defer f.Close()
-	var out []schema.AuditRow
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var r schema.AuditRow
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			e.log.Warn("skipping an unreadable audit line", "file", filepath.Base(name))
-			continue
-		}
-		out = append(out, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read audit log: %w", err)
-	}
-	return out, nil
+func (f AuditFilter) keeps(r schema.AuditRow) bool {
+	return (f.InquiryID == "" || r.InquiryID == f.InquiryID) && (f.Actor == "" || r.Actor == f.Actor) &&
+		(f.From.IsZero() || !r.Time.Before(f.From)) && (f.To.IsZero() || r.Time.Before(f.To))
 }

@@ -45,7 +45,7 @@ type DeleteReport struct {
 	ChatlogsRemoved int `json:"chatlog_rows_removed"`
 }
 
-// maxRewriteAttempts bounds the re-plans of a chat log rewrite that lost a
+// maxRewriteAttempts bounds the re-plans of a content delete that lost a
 // race with another rewrite or an expiry.
 const maxRewriteAttempts = 3
 
@@ -59,10 +59,12 @@ const maxRewriteAttempts = 3
 // (recording.delete, chatlog.delete) is made durable, all before anything
 // is deleted: if one cannot be written, nothing is deleted
 // (ErrAuditUnavailable). Then the media objects are deleted and the chat
-// log files that hold the inquiries are rewritten without their rows
-// through sinks.Lake.Rewrite. When DeleteContent returns nil the bytes are
-// gone from the lake's files (R-G4); on an error some may remain, and a
-// repeated call (it is idempotent) or the rewrite recovery finishes it.
+// log files that hold the inquiries are rewritten without their rows, as
+// one sinks.Lake.Rewrite. When DeleteContent returns nil the bytes are
+// gone from the lake's files (R-G4); on an error the delete happened whole
+// or not at all (with ErrRewriteIncomplete the old bytes await recovery),
+// and a repeated call (it is idempotent) or the rewrite recovery finishes
+// it.
 func (e *Engine) DeleteContent(ctx context.Context, tenant string, acc Access, inquiryIDs []string,
 	what ContentKind) (*DeleteReport, error) {
 	if err := e.checkTenant(tenant); err != nil {
@@ -89,15 +91,8 @@ func (e *Engine) DeleteContent(ctx context.Context, tenant string, acc Access, i
 		return nil, err
 	}
 	rep := &DeleteReport{Inquiries: len(ids)}
-	if what&ContentRecording != 0 {
-		if rep.MediaObjects, err = e.deleteMedia(ctx, tenant, ids); err != nil {
-			return rep, err
-		}
-	}
-	if what&ContentChatlog != 0 {
-		if err := e.deleteChatlogs(ctx, tenant, ids, rep); err != nil {
-			return rep, err
-		}
+	if err := e.deleteContent(ctx, tenant, ids, what, rep); err != nil {
+		return rep, err
 	}
 	e.log.Info("content deleted", "tenant", tenant, "inquiries", len(ids), "media_objects", rep.MediaObjects,
 		"chatlog_files", rep.ChatlogFiles, "request_id", acc.RequestID)
@@ -190,29 +185,17 @@ func (e *Engine) inquiryDays(ctx context.Context, tenant string, ids []string) (
 	return out, nil
 }
 
-// deleteMedia deletes every media object of the inquiries' recordings (of
-// every version of their recording rows).
-func (e *Engine) deleteMedia(ctx context.Context, tenant string, ids []string) (int, error) {
+// existingMedia lists the media objects of the inquiries' recordings (of
+// every version of their recording rows) that are in the lake.
+func (e *Engine) existingMedia(ctx context.Context, tenant string, ids []string) ([]string, error) {
 	objects, err := e.mediaOf(ctx, tenant, ids)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	lake, err := e.openLake()
-	if err != nil {
-		return 0, err
-	}
-	defer lake.Close()
-	n := 0
-	for _, obj := range objects {
-		if _, err := e.fs.Stat(obj); sinks.IsNotExist(err) {
-			continue
-		}
-		if err := lake.Remove(obj); err != nil {
-			return n, fmt.Errorf("delete recording: %w", err)
-		}
-		n++
-	}
-	return n, nil
+	return slices.DeleteFunc(objects, func(obj string) bool {
+		_, err := e.fs.Stat(obj)
+		return sinks.IsNotExist(err)
+	}), nil
 }
 
 // openLake opens the lake for writing (the engine itself only reads).
@@ -224,30 +207,51 @@ func (e *Engine) openLake() (*sinks.Lake, error) {
 	return lake, nil
 }
 
-// deleteChatlogs rewrites every chat log file that holds a row of the
-// inquiries without those rows, as one journaled rewrite. A lost race with
-// another rewriter (a file is gone) re-plans from a fresh file list.
-func (e *Engine) deleteChatlogs(ctx context.Context, tenant string, ids []string, rep *DeleteReport) error {
+// deleteContent deletes the inquiries' media objects and rewrites every
+// chat log file that holds a row of them without those rows, as one
+// journaled rewrite: a crash leaves all of it or none of it (recovery
+// rolls a committed delete forward), never some recordings gone and
+// others not. A lost race with another rewriter (a file is gone) re-plans
+// from a fresh file list.
+func (e *Engine) deleteContent(ctx context.Context, tenant string, ids []string, what ContentKind, rep *DeleteReport) error {
 	lake, err := e.openLake()
 	if err != nil {
 		return err
 	}
 	defer lake.Close()
 	for attempt := 1; ; attempt++ {
-		plan, removed, err := e.chatlogPlan(ctx, tenant, ids)
-		if err != nil || len(plan.Remove) == 0 {
-			return err
+		plan, removed := sinks.RewritePlan{Reason: "content delete"}, 0
+		if what&ContentChatlog != 0 {
+			plan, removed, err = e.chatlogPlan(ctx, tenant, ids)
+			if sinks.IsNotExist(err) && attempt < maxRewriteAttempts {
+				continue // a file vanished before it was read: plan again
+			}
+			if err != nil {
+				return err
+			}
+		}
+		files := len(plan.Remove)
+		var objects []string
+		if what&ContentRecording != 0 {
+			if objects, err = e.existingMedia(ctx, tenant, ids); err != nil {
+				return err
+			}
+			plan.Remove = append(plan.Remove, objects...)
+		}
+		if len(plan.Remove) == 0 {
+			return nil
 		}
 		err = lake.Rewrite(tenant, plan)
 		if err == nil {
-			rep.ChatlogFiles += len(plan.Remove)
+			rep.MediaObjects += len(objects)
+			rep.ChatlogFiles += files
 			rep.ChatlogsRemoved += removed
 			return nil
 		}
 		if !errors.Is(err, sinks.ErrRewriteConflict) || attempt == maxRewriteAttempts {
-			return fmt.Errorf("delete chat logs: %w", err)
+			return fmt.Errorf("delete content: %w", err)
 		}
-		e.log.Info("chat log files changed during a delete; planning again", "tenant", tenant, "attempt", attempt)
+		e.log.Info("content files changed during a delete; planning again", "tenant", tenant, "attempt", attempt)
 	}
 }
 

@@ -48,11 +48,27 @@ func (e *Engine) abs(rel string) string { return filepath.Join(e.dir, filepath.F
 // filesWhere lists (lake-relative) the files of a dataset of the tenant
 // holding a row for which cond is true; op names the search in errors.
 func (e *Engine) filesWhere(ctx context.Context, tenant, dataset, op, cond string, args ...any) ([]string, error) {
+	return e.filesWhereIn(ctx, tenant, dataset, nil, op, cond, args...)
+}
+
+// filesWhereIn is filesWhere that reads only the files keep leaves of the
+// dataset's list (keep nil: all); keep must leave every file that can hold
+// a row for which cond is true.
+func (e *Engine) filesWhereIn(ctx context.Context, tenant, dataset string, keep func([]string) ([]string, error),
+	op, cond string, args ...any) ([]string, error) {
 	var out []string
 	err := e.withSources(ctx, tenant, dayRange{}, []string{dataset}, func(s sources) error {
 		out = out[:0]
+		files := s[dataset]
+		if keep != nil {
+			kept, err := keep(files)
+			if err != nil || len(kept) == 0 {
+				return err
+			}
+			files = kept
+		}
 		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT filename FROM read_parquet(?::VARCHAR[],
-	`+hiveOptions+`, filename = true) WHERE `+cond+` ORDER BY filename`, append([]any{s[dataset]}, args...)...)
+	`+hiveOptions+`, filename = true) WHERE `+cond+` ORDER BY filename`, append([]any{files}, args...)...)
 		if err != nil {
 			return dbError(op, err)
 		}

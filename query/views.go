@@ -63,7 +63,36 @@ func (e *Engine) viewFiles(tenant string) (map[string][]string, error) {
 			if err != nil {
 				return nil, err
 			}
+			if f, err = e.withoutReplacedAudit(f); err != nil {
+				return nil, err
+			}
 			out[schema.DatasetAudit+suffix] = append(out[schema.DatasetAudit+suffix], f...)
+		}
+	}
+	return out, nil
+}
+
+// withoutReplacedAudit drops the audit files a sealed file of their
+// partition replaces (sinks.ReplacedAuditFiles), so that an entry is not
+// counted twice while a sealing rewrite runs or before its recovery.
+func (e *Engine) withoutReplacedAudit(files []string) ([]string, error) {
+	replaced := map[string]map[string]bool{} // partition folder -> names
+	out := files[:0:0]
+	for _, f := range files {
+		dir, name := filepath.Split(f)
+		r, ok := replaced[dir]
+		if !ok {
+			rel, err := filepath.Rel(e.dir, filepath.Clean(dir))
+			if err != nil {
+				return nil, err
+			}
+			if r, err = sinks.ReplacedAuditFiles(e.fs, filepath.ToSlash(rel)); err != nil {
+				return nil, err
+			}
+			replaced[dir] = r
+		}
+		if !r[name] {
+			out = append(out, f)
 		}
 	}
 	return out, nil

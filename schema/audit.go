@@ -11,11 +11,13 @@ const (
 
 // AuditRow is one audit entry (R-U1): who did what to which inquiry's
 // content, and when. It never holds an identifier of the customer: only the
-// inquiry id. Entries are appended as JSON lines to a log in
+// inquiry id. Entries are appended as JSON lines (the json tags) to a log in
 // LAKE/audit/tenant=<t>/date=<inquiry day>/ (so expiry drops them with the
-// inquiry's general information); compaction may seal those logs into
-// Parquet files of the same partition, whose rows are this type without the
+// inquiry's general information); compaction seals those logs into one
+// Parquet file of the same partition, whose rows are this type without the
 // tenant (which is the partition folder there, as in every dataset).
+// sinks.AppendAudit, sinks.ReadAuditPartition and sinks/seal_log.go hold the
+// rules of both forms.
 type AuditRow struct {
 	Time      time.Time `json:"time" parquet:"time,timestamp(microsecond)" privacy:"plain"`
 	Tenant    string    `json:"tenant" parquet:"-" privacy:"plain"`

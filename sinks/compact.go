@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,22 +25,39 @@ type CompactOptions struct {
 	// Ledger, when set, anonymises rows of erased persons on the way
 	// (records that arrived late, after an anonymisation had planned).
 	Ledger *Ledger
+	// AuditIdle is how long a live audit log must have had no append
+	// before it is closed and sealed (0: DefaultAuditIdle; negative: every
+	// live log now). It only spares busy partitions a rewrite per run:
+	// sealing is safe at any time. Closed logs are always sealed.
+	AuditIdle time.Duration
 }
 
-// CompactReport says what Compact did.
+// DefaultAuditIdle is CompactOptions.AuditIdle's default.
+const DefaultAuditIdle = time.Minute
+
+// CompactReport says what Compact did. The first fields count the Parquet
+// datasets; the Audit ones the sealing of audit logs.
 type CompactReport struct {
-	Partitions int           `json:"partitions_compacted"`
-	Skipped    int           `json:"partitions_skipped"`
-	FilesIn    int           `json:"files_in"`
-	FilesOut   int           `json:"files_out"`
-	RowsIn     int           `json:"rows_in"`
-	RowsOut    int           `json:"rows_out"`
-	Anonymised int           `json:"rows_anonymised"`
-	Duration   time.Duration `json:"duration_ns"`
+	Partitions int `json:"partitions_compacted"`
+	// Skipped counts partitions (of any dataset) that changed under
+	// compaction and are left for the next run.
+	Skipped    int `json:"partitions_skipped"`
+	FilesIn    int `json:"files_in"`
+	FilesOut   int `json:"files_out"`
+	RowsIn     int `json:"rows_in"`
+	RowsOut    int `json:"rows_out"`
+	Anonymised int `json:"rows_anonymised"`
+	// AuditPartitions were sealed: AuditFilesIn logs and earlier sealed
+	// files became AuditFilesOut sealed files holding AuditRows entries.
+	AuditPartitions int           `json:"audit_partitions_sealed"`
+	AuditFilesIn    int           `json:"audit_files_in"`
+	AuditFilesOut   int           `json:"audit_files_out"`
+	AuditRows       int           `json:"audit_rows_sealed"`
+	Duration        time.Duration `json:"duration_ns"`
 }
 
 // compactDatasets are the Parquet datasets compaction merges (the audit
-// logs are JSON lines; sealing them is not done yet).
+// logs are sealed instead: seal.go).
 var compactDatasets = []string{schema.DatasetInquiries, schema.DatasetChatlogs,
 	schema.DatasetRecordings, schema.DatasetSurveys}
 
@@ -49,7 +67,19 @@ var compactDatasets = []string{schema.DatasetInquiries, schema.DatasetChatlogs,
 // offset), through one journaled Rewrite per partition. Files named by a
 // flush journal that is not committed are left alone. A partition that
 // changed under it (a rewrite or expiry got there first) is skipped.
+//
+// Then it seals the audit logs: every audit partition with a closed log or
+// a live one idle for AuditIdle becomes one sealed Parquet file (seal_log.go
+// has the rule that keeps appends running meanwhile and every entry
+// exactly once).
 func (l *Lake) Compact(opts CompactOptions) (*CompactReport, error) {
+	return l.CompactContext(context.Background(), opts)
+}
+
+// CompactContext is Compact that stops between partitions once ctx is
+// done, returning what it did so far and ctx's error. Each partition is
+// rewritten whole or not at all.
+func (l *Lake) CompactContext(ctx context.Context, opts CompactOptions) (*CompactReport, error) {
 	started := time.Now()
 	if opts.MinFiles <= 0 {
 		opts.MinFiles = 4
@@ -57,30 +87,50 @@ func (l *Lake) Compact(opts CompactOptions) (*CompactReport, error) {
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = 1_000_000
 	}
+	if opts.AuditIdle == 0 {
+		opts.AuditIdle = DefaultAuditIdle
+	}
 	rep := &CompactReport{}
+	defer func() { rep.Duration = time.Since(started) }()
 	for _, ds := range compactDatasets {
-		tenants, err := l.listTenants(ds, opts.Tenant)
+		err := l.forEachPartition(ctx, ds, opts.Tenant, func(tenant, dir string) error {
+			return l.compactPartition(ds, tenant, dir, opts, rep)
+		})
 		if err != nil {
 			return rep, err
 		}
-		for _, tenant := range tenants {
-			days, err := l.fs.ReadDir(ds + "/tenant=" + tenant)
-			if err != nil && !IsNotExist(err) {
-				return rep, err
+	}
+	err := l.forEachPartition(ctx, schema.DatasetAudit, opts.Tenant, func(tenant, dir string) error {
+		return l.sealPartition(tenant, dir, opts.AuditIdle, rep)
+	})
+	return rep, err
+}
+
+// forEachPartition calls fn for each date= folder of the dataset, of every
+// tenant or only one, until fn fails or ctx is done.
+func (l *Lake) forEachPartition(ctx context.Context, ds, only string, fn func(tenant, dir string) error) error {
+	tenants, err := l.listTenants(ds, only)
+	if err != nil {
+		return err
+	}
+	for _, tenant := range tenants {
+		days, err := l.fs.ReadDir(ds + "/tenant=" + tenant)
+		if err != nil && !IsNotExist(err) {
+			return err
+		}
+		for _, d := range days {
+			if !d.IsDir() || !strings.HasPrefix(d.Name(), "date=") {
+				continue
 			}
-			for _, d := range days {
-				if !d.IsDir() || !strings.HasPrefix(d.Name(), "date=") {
-					continue
-				}
-				dir := ds + "/tenant=" + tenant + "/" + d.Name()
-				if err := l.compactPartition(ds, tenant, dir, opts, rep); err != nil {
-					return rep, err
-				}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(tenant, ds+"/tenant="+tenant+"/"+d.Name()); err != nil {
+				return err
 			}
 		}
 	}
-	rep.Duration = time.Since(started)
-	return rep, nil
+	return nil
 }
 
 func (l *Lake) listTenants(dataset, only string) ([]string, error) {
@@ -178,6 +228,13 @@ func (l *Lake) compactPartition(ds, tenant, dir string, opts CompactOptions, rep
 				return opts.Ledger != nil && !r.Anonymised && (opts.Ledger.MatchesInquiry(tenant, r.InquiryID) ||
 					anyMatch(opts.Ledger, tenant, r.RespondentNumber, r.RespondentEmail))
 			})
+	}
+	if IsNotExist(err) {
+		// A file vanished before it could be read: an expiry or another
+		// rewrite got there first.
+		l.log.Info("partition changed during compaction; skipped", "partition", dir, "error", err)
+		rep.Skipped++
+		return nil
 	}
 	if err != nil {
 		return err

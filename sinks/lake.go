@@ -107,15 +107,33 @@ func (l *Lake) PublishUnsynced(name string, write func(w io.Writer) error) error
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", name, err)
 	}
-	if err := l.fs.MkdirAll(path.Dir(name)); err != nil {
+	if err := l.renameIntoDir(tmp, name); err != nil {
 		_ = l.fs.Remove(tmp)
-		return fmt.Errorf("publish %s: create directory: %w", name, err)
-	}
-	if err := l.fs.Rename(tmp, name); err != nil {
-		_ = l.fs.Remove(tmp)
-		return fmt.Errorf("publish %s: rename into place: %w", name, err)
+		return fmt.Errorf("publish %s: %w", name, err)
 	}
 	return nil
+}
+
+// renameAttempts bounds renameIntoDir's retries.
+const renameAttempts = 5
+
+// renameIntoDir renames tmp to name, making name's folder first. Expiry may
+// move the folder (a whole date= partition) into the trash between the two
+// steps, when ingest writes a record of an expired day: the folder is made
+// again and the rename retried, and the next expiry drops the file.
+func (l *Lake) renameIntoDir(tmp, name string) error {
+	for attempt := 1; ; attempt++ {
+		if err := l.fs.MkdirAll(path.Dir(name)); err != nil {
+			return fmt.Errorf("create directory: %w", err)
+		}
+		err := l.fs.Rename(tmp, name)
+		if err == nil {
+			return nil
+		}
+		if _, serr := l.fs.Stat(tmp); !IsNotExist(err) || serr != nil || attempt == renameAttempts {
+			return fmt.Errorf("rename into place: %w", err)
+		}
+	}
 }
 
 // SyncAll makes everything written to the lake's filesystem durable (one
@@ -156,14 +174,11 @@ func (l *Lake) writeTmpSync(write func(w io.Writer) error, sync bool) (string, e
 }
 
 func (l *Lake) moveIntoPlace(tmp, name string) error {
-	dir := path.Dir(name)
-	if err := l.fs.MkdirAll(dir); err != nil {
-		return fmt.Errorf("create directory: %w", err)
+	if err := l.renameIntoDir(tmp, name); err != nil {
+		return err
 	}
-	if err := l.fs.Rename(tmp, name); err != nil {
-		return fmt.Errorf("rename into place: %w", err)
-	}
-	if err := l.fs.SyncDir(dir); err != nil {
+	// A folder gone by now went to the trash with the file (expiry).
+	if err := l.fs.SyncDir(path.Dir(name)); err != nil && !IsNotExist(err) {
 		return fmt.Errorf("sync directory: %w", err)
 	}
 	return nil

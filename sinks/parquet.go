@@ -51,7 +51,8 @@ func layoutOf(dataset string) layout {
 // WriteParquet writes rows as one Parquet file of the dataset: rows sorted
 // for lookup (the caller sorts with SortRows), row groups of RowGroupRows,
 // snappy pages (cheap to write and DuckDB's own default), bloom filters on secondary keys and the flush id in the footer.
-func WriteParquet[T any](w io.Writer, dataset, flushID string, rows []T) error {
+// extra writer options (e.g. more footer metadata) are applied last.
+func WriteParquet[T any](w io.Writer, dataset, flushID string, rows []T, extra ...parquet.WriterOption) error {
 	lay := layoutOf(dataset)
 	opts := []parquet.WriterOption{
 		parquet.MaxRowsPerRowGroup(RowGroupRows),
@@ -73,6 +74,7 @@ func WriteParquet[T any](w io.Writer, dataset, flushID string, rows []T) error {
 		sorting[i] = parquet.Ascending(c)
 	}
 	opts = append(opts, parquet.SortingWriterConfig(parquet.SortingColumns(sorting...)))
+	opts = append(opts, extra...)
 	pw := parquet.NewGenericWriter[T](w, opts...)
 	if _, err := pw.Write(rows); err != nil {
 		return fmt.Errorf("write %s rows: %w", dataset, err)

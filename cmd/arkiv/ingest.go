@@ -25,11 +25,19 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	drain := fs.Bool("drain", false, "stop once every partition is archived up to its current end")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to this file")
 	session := fs.Duration("session-timeout", 10*time.Second, "consumer group session timeout: how long a dead replica keeps its partitions")
+	compactEvery := fs.Duration("compact-every", 0, "run compaction (merge small files, seal audit logs) on the lake every `period`, e.g. 1h; 0 = off, the default (then schedule arkiv compact)")
+	compactMinFiles := fs.Int("compact-min-files", 4, "with --compact-every: compact a partition once it has at least this many files")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *brokers == "" || *lakeDir == "" {
 		return usageError("--brokers and --lake are required")
+	}
+	if *compactEvery < 0 || (*compactEvery > 0 && *compactEvery < time.Second) {
+		return usageError("--compact-every must be 0 (off) or at least 1s")
+	}
+	if *compactMinFiles < 2 {
+		return usageError("--compact-min-files must be at least 2")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -50,7 +58,9 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ing, err := pipeline.NewIngester(pipeline.Options{Brokers: splitList(*brokers), Group: *group, Lake: lake,
-		Config: cfg, Metrics: pipeline.NewMetrics(reg), Logger: e.log, Drain: *drain, SessionTimeout: *session})
+		Config: cfg, Metrics: pipeline.NewMetrics(reg), Logger: e.log, Drain: *drain, SessionTimeout: *session,
+		CompactEvery: *compactEvery, Compact: sinks.CompactOptions{MinFiles: *compactMinFiles},
+		CompactMetrics: pipeline.NewCompactMetrics(reg)})
 	if err != nil {
 		return err
 	}
@@ -61,7 +71,8 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		}
 		defer stop()
 	}
-	e.log.Info("ingest starting", "brokers", *brokers, "lake", *lakeDir, "group", *group, "drain", *drain)
+	e.log.Info("ingest starting", "brokers", *brokers, "lake", *lakeDir, "group", *group, "drain", *drain,
+		"compact_every", compactEvery.String())
 	if err := ing.Run(ctx); err != nil {
 		return err
 	}
