@@ -69,6 +69,10 @@ type Engine struct {
 	empty string // folder with an empty Parquet file per dataset
 	host  string // this host's audit log name
 	now   func() time.Time
+	facts *factCache // Parquet metadata for pruning (prune.go)
+	// chunkBytes bounds the inquiry files one query of an export reads
+	// (chunks.go).
+	chunkBytes int64
 }
 
 // Open opens an engine over the lake in lakeDir. cfg may be nil (defaults).
@@ -101,7 +105,8 @@ func Open(lakeDir string, cfg *config.Config, log *slog.Logger) (*Engine, error)
 		return nil, fmt.Errorf("start duckdb: %w", err)
 	}
 	e := &Engine{dir: dir, fs: sinks.DirFS{Root: dir}, cfg: cfg, log: log.With("component", "query"),
-		db: sql.OpenDB(conn), host: auditLogName(), now: time.Now}
+		db: sql.OpenDB(conn), host: auditLogName(), now: time.Now, facts: newFactCache(),
+		chunkBytes: defaultChunkBytes}
 	if e.empty, err = writeEmptyFiles(); err != nil {
 		e.db.Close()
 		return nil, err
@@ -321,26 +326,47 @@ func (s sources) equal(o sources) bool {
 	return true
 }
 
+// maxSourceAttempts bounds the runs of a query whose files keep changing
+// under it (ingest, compaction and expiry all at work on the tenant);
+// between runs it waits sourceBackoff, doubled each time up to a second, so
+// that a compaction pass rewriting partition after partition can end.
+const (
+	maxSourceAttempts = 10
+	sourceBackoff     = 25 * time.Millisecond
+)
+
 // withSources runs fn over fresh file lists. If fn fails and the lists have
 // changed meanwhile (a rewrite or expiry removed a file under the query),
-// it runs once more on the new lists: deleting data is never postponed for
-// a reader's sake, the reader retries instead.
+// it runs again on the new lists, up to maxSourceAttempts times in all:
+// deleting data is never postponed for a reader's sake, the reader retries
+// instead.
 func (e *Engine) withSources(ctx context.Context, tenant string, days dayRange, datasets []string,
 	fn func(s sources) error) error {
 	s, err := e.list(tenant, days, datasets...)
 	if err != nil {
 		return err
 	}
-	err = fn(s)
-	if err == nil || ctx.Err() != nil {
-		return err
+	wait := sourceBackoff
+	for attempt := 1; ; attempt++ {
+		err = fn(s)
+		if err == nil || ctx.Err() != nil || attempt == maxSourceAttempts {
+			return err
+		}
+		fresh, lerr := e.list(tenant, days, datasets...)
+		if lerr != nil || fresh.equal(s) {
+			return err
+		}
+		e.log.Debug("files changed under a query; retrying on a fresh list", "error", err, "attempt", attempt)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+		if s, err = e.list(tenant, days, datasets...); err != nil {
+			return err
+		}
 	}
-	fresh, lerr := e.list(tenant, days, datasets...)
-	if lerr != nil || fresh.equal(s) {
-		return err
-	}
-	e.log.Debug("files changed under a query; retrying on a fresh list", "error", err)
-	return fn(fresh)
 }
 
 // retentionFrom is the start of the tenant's general retention window.

@@ -204,14 +204,15 @@ func (e *Engine) rowFilter(tenant string, f *Filter) (*rowFilter, error) {
 // Search returns one page of a tenant's inquiries that match the filter,
 // newest first. Duplicate rows of an inquiry collapse to the latest.
 func (e *Engine) Search(ctx context.Context, tenant string, f Filter, p Page) (*Result, error) {
-	if err := e.checkTenant(tenant); err != nil {
-		return nil, err
-	}
-	if f.From.IsZero() {
-		f.From = e.retentionFrom(tenant)
-	}
-	if !f.To.IsZero() && !f.To.After(f.From) {
-		return &Result{}, nil
+	return e.search(ctx, tenant, f, p, true)
+}
+
+// search is Search, narrowed (narrow.go) when narrow is true: the answer
+// is the same either way.
+func (e *Engine) search(ctx context.Context, tenant string, f Filter, p Page, narrow bool) (*Result, error) {
+	rf, days, ok, err := e.searchScope(tenant, &f)
+	if err != nil || !ok {
+		return &Result{}, err
 	}
 	limit := p.Limit
 	if limit <= 0 {
@@ -226,20 +227,12 @@ func (e *Engine) Search(ctx context.Context, tenant string, f Filter, p Page) (*
 		}
 		after = c
 	}
-	rf, err := e.rowFilter(tenant, &f)
-	if err != nil {
-		return nil, err
-	}
-	days := daysOf(f.From, f.To)
 	var rows []Inquiry
-	err = e.withSources(ctx, tenant, days, []string{schema.DatasetInquiries, schema.DatasetRecordings,
-		schema.DatasetChatlogs, schema.DatasetSurveys}, func(s sources) error {
-		media, err := e.mediaObjects(tenant, days)
-		if err != nil {
-			return err
+	err = e.withSources(ctx, tenant, days, searchDatasets, func(s sources) error {
+		s, media, err := e.searchInputs(ctx, tenant, days, s, &f, rf, narrow)
+		if err == nil {
+			rows, err = e.scanInquiries(ctx, tenant, e.searchSQL(s, media, &f, rf, after, limit+1))
 		}
-		b := e.searchSQL(s, media, &f, rf, after, limit+1)
-		rows, err = e.scanInquiries(ctx, tenant, b)
 		return err
 	})
 	if err != nil {
@@ -251,6 +244,47 @@ func (e *Engine) Search(ctx context.Context, tenant string, f Filter, p Page) (*
 		res.Next = encodeCursor(&res.Rows[limit-1])
 	}
 	return res, nil
+}
+
+// searchDatasets are the datasets a search reads.
+var searchDatasets = []string{schema.DatasetInquiries, schema.DatasetRecordings, schema.DatasetChatlogs,
+	schema.DatasetSurveys}
+
+// searchScope checks a search's tenant and fills the filter's defaults. It
+// returns the row filter and the days to read; ok is false when no
+// inquiry can match (an empty time range).
+func (e *Engine) searchScope(tenant string, f *Filter) (rf *rowFilter, days dayRange, ok bool, err error) {
+	if err := e.checkTenant(tenant); err != nil {
+		return nil, days, false, err
+	}
+	if f.From.IsZero() {
+		f.From = e.retentionFrom(tenant)
+	}
+	if !f.To.IsZero() && !f.To.After(f.From) {
+		return nil, days, false, nil
+	}
+	if rf, err = e.rowFilter(tenant, f); err != nil {
+		return nil, days, false, err
+	}
+	return rf, daysOf(f.From, f.To), true, nil
+}
+
+// searchInputs returns the file lists and media objects the search query
+// reads: narrowed to the files that can hold its candidates when narrow is
+// true and the filter is selective (narrow.go), else all of the range.
+func (e *Engine) searchInputs(ctx context.Context, tenant string, days dayRange, s sources, f *Filter,
+	rf *rowFilter, narrow bool) (sources, []string, error) {
+	if narrow {
+		n, err := e.narrow(ctx, tenant, days, s, f, rf)
+		if err != nil || n != nil {
+			if n == nil {
+				return nil, nil, err
+			}
+			return n.s, n.media, nil
+		}
+	}
+	media, err := e.mediaObjects(tenant, days)
+	return s, media, err
 }
 
 // mediaObjects lists the recording objects that exist, as lake paths.
@@ -322,17 +356,30 @@ WHERE true`)
 		b.add(" AND (started_at < ?::TIMESTAMPTZ OR (started_at = ?::TIMESTAMPTZ AND inquiry_id < ?))",
 			t, t, after.InquiryID)
 	}
-	b.add(" ORDER BY started_at DESC, inquiry_id DESC LIMIT ?", int64(limit))
+	b.add(" ORDER BY started_at DESC, inquiry_id DESC")
+	if limit > 0 {
+		b.add(" LIMIT ?", int64(limit))
+	}
 	return b
 }
 
 func (e *Engine) scanInquiries(ctx context.Context, tenant string, b *sqlBuilder) ([]Inquiry, error) {
+	var out []Inquiry
+	err := e.eachRow(ctx, tenant, b, func(r *Inquiry) error {
+		out = append(out, *r)
+		return nil
+	})
+	return out, err
+}
+
+// eachRow runs a search query and calls fn for each row as it is read; it
+// stops at fn's first error (returned as is).
+func (e *Engine) eachRow(ctx context.Context, tenant string, b *sqlBuilder, fn func(*Inquiry) error) error {
 	rows, err := e.db.QueryContext(ctx, b.sb.String(), b.args...)
 	if err != nil {
-		return nil, dbError("search", err)
+		return dbError("search", err)
 	}
 	defer rows.Close()
-	var out []Inquiry
 	for rows.Next() {
 		var r Inquiry
 		var ended sql.NullTime
@@ -342,7 +389,7 @@ func (e *Engine) scanInquiries(ctx context.Context, tenant string, b *sqlBuilder
 		if err := rows.Scan(&r.InquiryID, &r.SessionID, &r.MediaType, &r.StartedAt, &ended, &r.Queue,
 			&r.AgentID, &r.AgentName, &wait, &talk, &caller, &name, &email, &number, &from, &subject,
 			&url, &r.Anonymised, &r.HasRecording, &r.HasChatlog, &score); err != nil {
-			return nil, dbError("search: read row", err)
+			return dbError("search: read row", err)
 		}
 		r.Tenant = tenant
 		r.StartedAt = r.StartedAt.UTC()
@@ -354,12 +401,14 @@ func (e *Engine) scanInquiries(ctx context.Context, tenant string, b *sqlBuilder
 			v := int(score.Int64)
 			r.SurveyScore = &v
 		}
-		out = append(out, r)
+		if err := fn(&r); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbError("search", err)
+		return dbError("search", err)
 	}
-	return out, nil
+	return nil
 }
 
 // Show returns the general information of one inquiry, with its

@@ -32,14 +32,16 @@ type layout struct {
 }
 
 // layouts: inquiries sorted by caller number for number lookups (then start),
-// with bloom filters on the secondary keys; the other datasets by inquiry id,
+// with bloom filters on the numbers (a tenant-day file is one row group, so
+// min/max cannot rule a number out) and the other secondary keys;
+// the other datasets by inquiry id,
 // which is how they are joined and fetched.
 func layoutOf(dataset string) layout {
 	switch dataset {
 	case schema.DatasetInquiries:
 		return layout{
 			sortBy: []string{"caller_number", "started_at"},
-			bloom:  []string{"chatter_email", "chatter_number", "from_address", "inquiry_id", "session_id"},
+			bloom:  []string{"caller_number", "chatter_email", "chatter_number", "from_address", "inquiry_id", "session_id"},
 		}
 	case schema.DatasetSurveys:
 		return layout{sortBy: []string{"inquiry_id"}, bloom: []string{"respondent_number", "respondent_email"}}

@@ -50,7 +50,8 @@ func commands() map[string]command {
 		"sql":       {"run SQL over views of the lake (DuckDB)", runSQL},
 		"expire":    {"drop every partition older than its tenant's retention", runExpire},
 		"anonymise": {"forget a person in a tenant: identifiers removed, content optionally deleted", runAnonymise},
-		"compact":   {"merge small files per partition, collapsing duplicates (latest wins)", runCompact},
+		"compact":   {"merge small files per partition (latest duplicate wins) and seal audit logs", runCompact},
+		"lakegen":   {"(development) generate a synthetic lake straight into the lake folder, for benchmarks", runLakegen},
 	}
 }
 

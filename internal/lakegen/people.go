@@ -1,0 +1,237 @@
+package lakegen
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// customer is a person of a tenant's pool, derived from the seed, the
+// tenant and the place in the pool (so it costs no memory).
+type customer struct {
+	first, last string
+	number      string // a Swedish mobile number, E.164
+	email       string // lower case
+	handle      string
+}
+
+func (g *dayGen) customer() customer {
+	u := g.rng.Float64()
+	k := int(float64(g.t.people) * u * u) // low places come back far more often
+	h := mix(g.seed ^ uint64(g.t.index)<<40 ^ uint64(k))
+	h2 := mix(h)
+	c := customer{
+		first:  firstNames[h%uint64(len(firstNames))],
+		last:   lastNames[(h>>16)%uint64(len(lastNames))],
+		number: poolNumber(h >> 32),
+	}
+	first, last := ascii(c.first), ascii(c.last)
+	domain := domains[h2%uint64(len(domains))]
+	switch (h2 >> 8) % 4 {
+	case 0:
+		c.email = first + "." + last + "@" + domain
+	case 1:
+		c.email = fmt.Sprintf("%s%s%02d@%s", first, last, (h2>>16)%100, domain)
+	case 2:
+		c.email = first[:1] + "." + last + "@" + domain
+	default:
+		c.email = first + "_" + last + "@" + domain
+	}
+	c.handle = fmt.Sprintf("%s_%s%d", first, last, (h2>>24)%100)
+	return c
+}
+
+// agent is one of a tenant's 30 agents.
+type agent struct{ id, name string }
+
+func (g *dayGen) agent() agent {
+	k := g.rng.IntN(30)
+	h := mix(g.seed ^ 0xa6e47 ^ uint64(g.t.index)<<40 ^ uint64(k))
+	return agent{id: fmt.Sprintf("a-%03d", k+1),
+		name: firstNames[h%uint64(len(firstNames))] + " " + lastNames[(h>>16)%uint64(len(lastNames))]}
+}
+
+// mobilePrefixes are the Swedish mobile prefixes (07x) numbers are drawn
+// from.
+var mobilePrefixes = [...]int{0, 2, 3, 6, 9}
+
+// reservedTail marks the numbers kept for planted people: a number whose
+// last three digits are 424 is never drawn for anyone else.
+const reservedTail = 424
+
+// poolNumber is a customer's number, drawn from every mobile prefix.
+func poolNumber(h uint64) string {
+	prefix := mobilePrefixes[h%uint64(len(mobilePrefixes))]
+	rest := (h / 8) % 10_000_000
+	if rest%1000 == reservedTail {
+		rest++
+	}
+	return fmt.Sprintf("+467%d%07d", prefix, rest)
+}
+
+// PlantedNumber is the phone number (E.164) of tenant n's planted person
+// (n up to 9999). It looks like anyone's number and lies anywhere in the
+// range of numbers, so that no file's statistics single it out, but it is
+// never drawn for anyone else.
+func PlantedNumber(n int) string {
+	prefix := mobilePrefixes[n%len(mobilePrefixes)]
+	lead := (n / len(mobilePrefixes) * 7919) % 10_000 // a bijection on 0..9999
+	return fmt.Sprintf("+467%d%04d%03d", prefix, lead, reservedTail)
+}
+
+// PlantedEmail is the e-mail address (lower case) of tenant n's planted
+// person.
+func PlantedEmail(n int) string { return fmt.Sprintf("malin.malsson.%s@planted.example", TenantID(n)) }
+
+// PlantedName is the planted people's name (as chatters give it).
+const PlantedName = "Malin Målsson"
+
+// plantedKind is what one planted inquiry is.
+type plantedKind struct {
+	media     string
+	recorded  bool // calls: a forced, accepted recording
+	survey    bool
+	emailCase int // 0 lower, 1 capitalised, 2 upper
+}
+
+// plantedPattern: 9 calls, 6 chats, 5 e-mails, 7 surveys; the last ones
+// (most recent) include a recorded call and chats, so that content within
+// its retention belongs to the person too.
+var plantedPattern = [PlantedInquiries]plantedKind{
+	{media: "phone", recorded: true, survey: true},
+	{media: "chat", survey: true, emailCase: 1},
+	{media: "email"},
+	{media: "phone"},
+	{media: "phone", recorded: true},
+	{media: "chat", emailCase: 2},
+	{media: "email", emailCase: 1},
+	{media: "phone", survey: true},
+	{media: "email", emailCase: 2},
+	{media: "phone", recorded: true},
+	{media: "chat", survey: true},
+	{media: "email"},
+	{media: "phone"},
+	{media: "phone", recorded: true, survey: true},
+	{media: "email", emailCase: 1},
+	{media: "phone"},
+	{media: "chat", emailCase: 1},
+	{media: "chat"},
+	{media: "phone", recorded: true, survey: true},
+	{media: "chat", survey: true, emailCase: 2},
+}
+
+func withCase(email string, c int) string {
+	switch c {
+	case 1:
+		return capitalise(email)
+	case 2:
+		return strings.ToUpper(email)
+	}
+	return email
+}
+
+// mixCase sends 20% of addresses as people type them: capitalised parts
+// or all upper case.
+func (g *dayGen) mixCase(email string) string {
+	if !g.chance(0.20) {
+		return email
+	}
+	if g.chance(0.3) {
+		return strings.ToUpper(email)
+	}
+	return capitalise(email)
+}
+
+func capitalise(s string) string {
+	b := []rune(s)
+	up := true
+	for i, r := range b {
+		if up {
+			b[i] = unicode.ToUpper(r)
+		}
+		up = r == '.' || r == '@' || r == '_'
+	}
+	return string(b)
+}
+
+// ascii lower-cases a name and drops its diacritics, as e-mail local parts
+// usually do.
+func ascii(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r = unicode.ToLower(r); r {
+		case 'å', 'ä', 'á', 'à':
+			return 'a'
+		case 'ö', 'ø', 'ó':
+			return 'o'
+		case 'é', 'è':
+			return 'e'
+		case 'ü':
+			return 'u'
+		case ' ', '-':
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// mix is splitmix64's finaliser: a cheap, well-spread hash of x.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// The word lists below are read-only.
+
+var firstNames = []string{
+	"Åsa", "Björn", "Märta", "Göran", "Örjan", "Håkan", "Linnéa", "Anna", "Lisa",
+	"Erik", "Karin", "Lars", "Maria", "Johan", "Sofia", "Jörgen", "Ingrid", "Mikael",
+	"Elin", "Per", "Kerstin", "Anders", "Maja", "Oskar", "Ebba", "Nils", "Sören",
+	"Agneta", "Åke", "Ulla", "Hanna", "Mats", "Zlatan", "Amira", "Ahmed", "Fatima",
+}
+
+var lastNames = []string{
+	"Ström", "Åberg", "Söderberg", "Lindqvist", "Öberg", "Nyström", "Bäckström",
+	"Johansson", "Andersson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Ek",
+	"Holmström", "Sjöberg", "Wallén", "Berg", "Lundgren", "Hägg", "Björk", "Dahl",
+	"Engström", "Forsberg", "Hedlund", "Åkesson", "Sandström", "Ali", "Yilmaz",
+}
+
+var domains = []string{
+	"gmail.com", "hotmail.se", "telia.com", "outlook.com", "bredband.net",
+	"foretaget.se", "icloud.com", "live.se",
+}
+
+var subjects = []string{
+	"Fråga om faktura", "Ändra adress", "Återbetalning", "Reklamation av vara",
+	"Uppsägning av abonnemang", "Leveransen har inte kommit", "Byte av betalningsdag",
+	"Fel belopp på räkningen", "Kontakta mig angående min order", "Klagomål på bemötande",
+}
+
+var chatterOpenings = []string{
+	"Hej!", "Hej, jag har en fråga.", "Hallå?", "Hej, behöver hjälp med min order", "God morgon!",
+}
+
+var agentGreetings = []string{
+	"Hej %s, vad gäller det?", "Hej %s! Hur kan jag hjälpa dig?", "Välkommen %s, vad kan jag göra för dig?",
+}
+
+var chatterLines = []string{
+	"Min faktura verkar vara fel.", "Paketet har inte kommit än.",
+	"Kan jag ändra leveransadressen?", "Jag vill säga upp mitt abonnemang.",
+	"Det står att betalningen misslyckades.", "Okej, tack!", "Hur lång tid tar det?",
+	"Jag har redan provat att starta om.", "Perfekt, då förstår jag.",
+}
+
+var agentLines = []string{
+	"Jag ska kolla det åt dig, ett ögonblick.", "Tack, jag ser ärendet nu.",
+	"Det ska vara åtgärdat inom två arbetsdagar.", "Jag har skickat en bekräftelse till din e-post.",
+	"Kan du bekräfta ditt namn?", "Jag förstår, det är beklagligt.", "Då är det ordnat!",
+}
+
+var comments = []string{
+	"Snabb hjälp, tack!", "Lång väntetid men trevligt bemötande.", "Fick inget svar på min fråga.",
+	"Mycket bra service 😊", "Agenten var kunnig och vänlig.", "För lång kö.",
+	"Bäst i stan!", "Problemet är inte löst.",
+}

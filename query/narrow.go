@@ -1,0 +1,181 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
+)
+
+// Narrowing a selective search. The search query reads every inquiry,
+// recording, chat log and survey file of the tenant's range; over 180 day
+// files per dataset, opening them is what a lookup costs. When the filter
+// is selective (a number, e-mail address, name, session or inquiry id),
+// Search first finds the ids of the inquiries with a row that matches it
+// (the query's own candidates, read from the inquiry files that can hold a
+// match at all), then runs the unchanged search query over only the files
+// that can hold a row of one of those ids, with the media objects those
+// rows name. The answer is the same: the search query uses no other rows.
+
+// maxNarrowed is the most candidates a search is narrowed to: beyond it,
+// checking every file for them costs more than reading the files.
+const maxNarrowed = 2000
+
+// selective reports whether a filter is worth narrowing.
+func selective(f *Filter) bool {
+	return strings.TrimSpace(f.Number) != "" || strings.TrimSpace(f.Email) != "" ||
+		strings.TrimSpace(f.Name) != "" || f.Session != "" || f.Inquiry != ""
+}
+
+// narrowed is a search's file lists cut down to its candidates.
+type narrowed struct {
+	s     sources
+	media []string // the candidates' media objects that exist
+}
+
+// narrow returns the sources of a selective search cut down to the files
+// that can hold rows of its candidates; nil when the search is not
+// narrowed (not selective, or too many candidates).
+func (e *Engine) narrow(ctx context.Context, tenant string, days dayRange, s sources, f *Filter,
+	rf *rowFilter) (*narrowed, error) {
+	if !selective(f) {
+		return nil, nil
+	}
+	files, err := e.matchable(tenant, s[schema.DatasetInquiries], f)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := e.candidateIDs(ctx, files, f, rf)
+	if err != nil || len(ids) > maxNarrowed {
+		return nil, err
+	}
+	n := &narrowed{s: sources{}, media: []string{}}
+	held := newProbe("inquiry_id", ids)
+	for ds, files := range s {
+		kept := []string{}
+		if len(ids) > 0 {
+			if kept, err = e.mayHoldAny(files, held); err != nil {
+				return nil, err
+			}
+		}
+		if len(kept) == 0 {
+			kept = []string{e.emptyFile(ds)}
+		}
+		n.s[ds] = kept
+	}
+	if recs := n.s[schema.DatasetRecordings]; len(ids) > 0 && recs[0] != e.emptyFile(schema.DatasetRecordings) {
+		n.media, err = e.candidateMedia(ctx, tenant, days, recs, ids)
+	}
+	return n, err
+}
+
+// matchable keeps the inquiry files that can hold a row matching the
+// filter's exact conditions (number, session, inquiry id), by their
+// statistics and bloom filters. E-mail addresses and names match without
+// regard to case, which neither can tell: they prune nothing.
+func (e *Engine) matchable(tenant string, files []string, f *Filter) ([]string, error) {
+	var err error
+	if s := strings.TrimSpace(f.Number); s != "" {
+		variants, verr := NumberVariants(s, e.cfg.Policy(tenant).PhoneRegion)
+		if verr != nil {
+			return nil, verr
+		}
+		files, err = e.mayHoldAny(files, newProbe("caller_number", variants), newProbe("chatter_number", variants))
+	}
+	if err == nil && f.Session != "" {
+		files, err = e.mayHoldAny(files, newProbe("session_id", []string{f.Session}))
+	}
+	if err == nil && f.Inquiry != "" {
+		files, err = e.mayHoldAny(files, newProbe("inquiry_id", []string{f.Inquiry}))
+	}
+	return files, err
+}
+
+// candidateIDs runs the search query's candidate step (the ids with a row
+// in range that matches the row filter) over files, stopping past
+// maxNarrowed.
+func (e *Engine) candidateIDs(ctx context.Context, files []string, f *Filter, rf *rowFilter) ([]string, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	b := &sqlBuilder{}
+	b.add(`SELECT DISTINCT inquiry_id FROM read_parquet(?::VARCHAR[], `+hiveOptions+`) WHERE started_at >= ?::TIMESTAMPTZ`,
+		files, f.From.UTC())
+	if !f.To.IsZero() {
+		b.add(" AND started_at < ?::TIMESTAMPTZ", f.To.UTC())
+	}
+	rf.write(b)
+	b.add(" LIMIT ?", int64(maxNarrowed+1))
+	return e.queryStrings(ctx, "search", b)
+}
+
+// candidateMedia lists, of the objects that the candidates' recording rows
+// name, those that mediaObjects would list: existing objects of the
+// tenant's media partitions in range, with a valid name.
+func (e *Engine) candidateMedia(ctx context.Context, tenant string, days dayRange, recFiles, ids []string) ([]string, error) {
+	b := &sqlBuilder{}
+	b.add(`SELECT DISTINCT object FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
+	WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[]))`, recFiles, ids)
+	objects, err := e.queryStrings(ctx, "search: find recordings", b)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, obj := range objects {
+		ok, err := e.mediaListed(tenant, days, obj)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, obj)
+		}
+	}
+	return out, nil
+}
+
+// mediaListed reports whether mediaObjects(tenant, days) would list obj.
+func (e *Engine) mediaListed(tenant string, days dayRange, obj string) (bool, error) {
+	parts := strings.Split(obj, "/")
+	if len(parts) != 4 || parts[0] != sinks.MediaDataset || parts[1] != "tenant="+tenant {
+		return false, nil
+	}
+	day, ok := strings.CutPrefix(parts[2], "date=")
+	if !ok || !validDay(day) || !days.contains(day) || !strings.HasSuffix(parts[3], sinks.MediaSuffix) ||
+		!fileName.MatchString(parts[3]) {
+		return false, nil
+	}
+	fi, err := os.Lstat(filepath.Join(e.dir, filepath.FromSlash(obj)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !fi.IsDir(), nil
+}
+
+// queryStrings runs a query whose rows are one string each.
+func (e *Engine) queryStrings(ctx context.Context, op string, b *sqlBuilder) ([]string, error) {
+	rows, err := e.db.QueryContext(ctx, b.sb.String(), b.args...)
+	if err != nil {
+		return nil, dbError(op, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, dbError(op, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(op, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,279 @@
+package query
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arkiv-project/arkiv/internal/lakegen"
+	"github.com/arkiv-project/arkiv/internal/laketest"
+	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
+)
+
+// samePages runs a search narrowed and unnarrowed, page by page, and
+// fails unless every page is the same (every field of every row, and the
+// cursor). It returns how many rows the search found.
+func samePages(t *testing.T, e *Engine, tenant string, f Filter, limit int) int {
+	t.Helper()
+	ctx := context.Background()
+	after, n := "", 0
+	for page := 0; page < 4; page++ {
+		got, err := e.search(ctx, tenant, f, Page{Limit: limit, After: after}, true)
+		if err != nil {
+			t.Fatalf("%+v: narrowed: %v", f, err)
+		}
+		want, err := e.search(ctx, tenant, f, Page{Limit: limit, After: after}, false)
+		if err != nil {
+			t.Fatalf("%+v: unnarrowed: %v", f, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%+v page %d: narrowed search gives %d rows %v, the search query over every file %d rows %v",
+				f, page, len(got.Rows), ids(got.Rows), len(want.Rows), ids(want.Rows))
+		}
+		n += len(got.Rows)
+		if got.Next == "" {
+			break
+		}
+		after = got.Next
+	}
+	return n
+}
+
+// TestNarrowedSearchIsTheSame: on a generated lake with several flushes
+// per partition and upstream duplicates, every selective search gives
+// exactly what the search query over every file gives.
+func TestNarrowedSearchIsTheSame(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	sum, err := lakegen.Generate(context.Background(), dir, lakegen.Options{Inquiries: 6000, Tenants: 2, Days: 20,
+		Seed: 5, Now: now, Flushes: 3, Duplicates: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p := sum.Planted[0]
+	pick := func(q string) string {
+		var s string
+		if err := e.db.QueryRow(q).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return s
+	}
+	inq := "read_parquet('" + filepath.Join(dir, "inquiries", "tenant="+p.Tenant) + "/*/*.parquet')"
+	busy := pick(`SELECT caller_number FROM ` + inq + ` WHERE caller_number IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`)
+	mail := pick(`SELECT from_address FROM ` + inq + ` WHERE from_address LIKE '%@%' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`)
+	dup := pick(`SELECT inquiry_id FROM ` + inq + ` GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 1`)
+	session := pick(`SELECT session_id FROM ` + inq + ` WHERE inquiry_id = '` + dup + `'`)
+	from := now.AddDate(0, 0, -30)
+	yes, no, eight := true, false, 8
+	cases := []Filter{
+		{Number: p.Typed}, {Number: p.Number, HasRecording: &yes}, {Number: p.Number, HasChatlog: &yes},
+		{Email: strings.ToUpper(p.Email)}, {Email: p.Email, MinScore: &eight}, {Email: p.Email, Media: "chat"},
+		{Number: busy}, {Number: busy, HasRecording: &no}, {Email: strings.ToUpper(mail)},
+		{Name: "malin"}, {Name: "å"}, {Name: "a"}, {Session: session}, {Inquiry: dup}, {Inquiry: dup, Number: busy},
+		{Number: "0700000000"}, {Email: "nobody@example.com"}, {Number: p.Typed, To: now.AddDate(0, 0, -10)},
+	}
+	found := 0
+	for _, f := range cases {
+		if f.From.IsZero() {
+			f.From = from
+		}
+		found += samePages(t, e, p.Tenant, f, 7)
+	}
+	if found < 100 {
+		t.Errorf("the cases found only %d rows in all: the comparison proves little", found)
+	}
+}
+
+// TestNarrowedSearchSeesEveryVersion: a newer version of an inquiry in
+// another partition (its start moved a day) decides, even when that
+// version does not match the filter (it was anonymised).
+func TestNarrowedSearchSeesEveryVersion(t *testing.T) {
+	l := laketest.NewBuilder(t)
+	dayA, dayB := daysAgo(5, 10), daysAgo(4, 1)
+	q1, q2 := phone("q1", dayA, "+46701112233"), phone("q2", dayA, "+46701112233")
+	l.Inquiries("t01", q1, q2, phone("q3", dayB, "+46709990000"))
+	q1new := q1
+	q1new.StartedAt, q1new.CallerNumber, q1new.Anonymised = dayB, nil, true
+	q1new.IngestedAt = q1.IngestedAt.Add(time.Hour)
+	q2new := q2
+	q2new.StartedAt, q2new.Queue = dayB, "moved"
+	q2new.IngestedAt = q2.IngestedAt.Add(time.Hour)
+	l.Inquiries("t01", q1new, q2new)
+	e, err := Open(l.Dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	f := Filter{From: daysAgo(10, 0), Number: "070-111 22 33"}
+	if n := samePages(t, e, "t01", f, 10); n != 1 {
+		t.Fatalf("found %d inquiries, want only q2", n)
+	}
+	res, err := e.Search(context.Background(), "t01", f, Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || res.Rows[0].InquiryID != "q2" || res.Rows[0].Queue != "moved" {
+		t.Errorf("got %+v, want q2's newest version (queue moved)", res.Rows)
+	}
+}
+
+// TestPruning: files whose statistics or bloom filters rule out every
+// value sought are left out; files that may hold one are kept.
+func TestPruning(t *testing.T) {
+	l := laketest.NewBuilder(t)
+	day := daysAgo(2, 9)
+	var rows []schema.InquiryRow
+	for i := range 300 {
+		r := phone(fmt.Sprintf("q%03d", i), day, fmt.Sprintf("+4670%07d", 1000+i*7))
+		if i%10 == 0 {
+			r.ChatterNumber = sp(fmt.Sprintf("+4673%07d", 500+i))
+		}
+		rows = append(rows, r)
+	}
+	l.Inquiries("t01", rows...)
+	l.Inquiries("t01", phone("other", day, "+46709999999"))
+	e, err := Open(l.Dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	files, err := e.files(schema.DatasetInquiries, "t01", dayRange{}, sinks.ParquetSuffix)
+	if err != nil || len(files) != 2 {
+		t.Fatalf("files %v, %v", files, err)
+	}
+	big := files[0]
+	if !strings.HasSuffix(big, "test-0001.parquet") {
+		big = files[1]
+	}
+	cases := []struct {
+		name string
+		p    []probe
+		want []string // files kept
+	}{
+		{"caller number present", []probe{newProbe("caller_number", []string{"+46700001007"})}, []string{big}},
+		{"caller number below every file", []probe{newProbe("caller_number", []string{"+46600000000"})}, nil},
+		{"chatter number present (bloom)", []probe{newProbe("chatter_number", []string{"+46730000600"})}, []string{big}},
+		{"chatter numbers absent (bloom)", []probe{newProbe("chatter_number", []string{"+46730000501", "+46730000502", "+46730000777"})}, nil},
+		{"either column", []probe{newProbe("caller_number", []string{"+46709999999"}), newProbe("chatter_number", []string{"+46730000600"})}, files},
+		{"inquiry id in one file", []probe{newProbe("inquiry_id", []string{"other"})}, []string{otherFile(files, big)}},
+		{"a column without facts keeps everything", []probe{newProbe("queue", []string{"nope"})}, files},
+	}
+	for _, c := range cases {
+		got, err := e.mayHoldAny(files, c.p...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: kept %v, want %v", c.name, got, c.want)
+		}
+	}
+	if err := os.Remove(big); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.mayHoldAny(files, newProbe("inquiry_id", []string{"x"})); err == nil {
+		t.Error("pruning a file that vanished: no error (the search would not retry on a fresh list)")
+	}
+}
+
+func otherFile(files []string, not string) string {
+	for _, f := range files {
+		if f != not {
+			return f
+		}
+	}
+	return ""
+}
+
+// TestReadFactsRefusesJunk: a file that is not Parquet is an error, not a
+// file ruled out.
+func TestReadFactsRefusesJunk(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string][]byte{"short": []byte("PAR1"), "notparquet": bytes.Repeat([]byte("x"), 100),
+		"badlen": append(bytes.Repeat([]byte("x"), 20), 0xff, 0xff, 0xff, 0x7f, 'P', 'A', 'R', '1')} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e := &Engine{facts: newFactCache()}
+		if _, err := e.fileMayHold(path, []probe{newProbe("inquiry_id", []string{"x"})}); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestAnonymiseRewritesOnlyThePersonsFiles: on a generated lake, the
+// anonymisation of a planted person (found through pruned file lists)
+// rewrites exactly the files that held their rows and leaves every other
+// file as it was.
+func TestAnonymiseRewritesOnlyThePersonsFiles(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	sum, err := lakegen.Generate(context.Background(), dir, lakegen.Options{Inquiries: 6000, Tenants: 2, Days: 20,
+		Seed: 9, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := lakeFiles(t, dir)
+	e, err := Open(dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p := sum.Planted[1]
+	rc, err := e.Anonymise(context.Background(), p.Tenant, Access{Actor: "test"},
+		Person{Numbers: []string{p.Typed}, Emails: []string{strings.ToUpper(p.Email)}}, AnonymiseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.FilesRewritten != len(p.HeldIn) || rc.Inquiries != lakegen.PlantedInquiries {
+		t.Errorf("rewrote %d files for %d inquiries; the person's rows were in %d files, of 20 inquiries",
+			rc.FilesRewritten, rc.Inquiries, len(p.HeldIn))
+	}
+	after := lakeFiles(t, dir)
+	for name, sum := range before {
+		held := false
+		for _, h := range p.HeldIn {
+			held = held || name == h
+		}
+		if _, still := after[name]; still == held || (still && after[name] != sum) {
+			t.Errorf("%s (held the person: %v): still there %v, unchanged %v", name, held, still, after[name] == sum)
+		}
+	}
+	for _, f := range []Filter{{Number: p.Number}, {Email: p.Email}} {
+		f.From = now.AddDate(0, 0, -30)
+		if n := samePages(t, e, p.Tenant, f, 50); n != 0 {
+			t.Errorf("%+v still finds %d inquiries", f, n)
+		}
+	}
+}
+
+// lakeFiles maps every Parquet file of a lake (lake-relative) to its bytes.
+func lakeFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	files, err := filepath.Glob(filepath.Join(dir, "*", "tenant=*", "date=*", "*.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(dir, f)
+		out[filepath.ToSlash(rel)] = string(b)
+	}
+	return out
+}

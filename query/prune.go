@@ -1,0 +1,246 @@
+package query
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/parquet-go/parquet-go/bloom"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// File pruning: before a file list goes to DuckDB, files that cannot hold
+// a row with one of the values sought are left out, by the Parquet
+// statistics (min/max) and split-block bloom filters of their row groups.
+// DuckDB would prune them too, but only after opening each file, which is
+// what dominates a lookup over a tenant's many day files. Pruning is exact:
+// a file is left out only when its own metadata proves that no row of it
+// has any of the values (statistics and bloom filters have no false
+// negatives); whatever cannot be checked is kept.
+
+// fileFacts is what pruning knows of one Parquet file: per row group, the
+// statistics and bloom filter location of the columns it looks at.
+type fileFacts struct {
+	size   int64
+	mtime  time.Time
+	groups []map[string]chunkFacts
+}
+
+// chunkFacts describes one column chunk.
+type chunkFacts struct {
+	min, max []byte // PLAIN-encoded statistics (byte arrays: the bytes); nil: none
+	allNull  bool   // no non-null value at all
+	bloomOff int64  // header and bitset of the bloom filter; 0: none
+	bloomLen int64
+}
+
+// prunedColumns are the flat columns whose facts are kept.
+var prunedColumns = map[string]bool{"inquiry_id": true, "caller_number": true, "chatter_number": true,
+	"session_id": true}
+
+// maxCachedFacts bounds the facts cache; past it the cache starts afresh.
+const maxCachedFacts = 400_000
+
+// factCache keeps the facts of files already read, by absolute path. Lake
+// files are immutable and never reuse a name; size and modification time
+// are checked anyway.
+type factCache struct {
+	mu sync.Mutex
+	m  map[string]*fileFacts
+}
+
+func newFactCache() *factCache { return &factCache{m: map[string]*fileFacts{}} }
+
+func (c *factCache) get(path string, fi os.FileInfo) *fileFacts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ff := c.m[path]
+	if ff == nil || ff.size != fi.Size() || !ff.mtime.Equal(fi.ModTime()) {
+		return nil
+	}
+	return ff
+}
+
+func (c *factCache) put(path string, ff *fileFacts) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedFacts {
+		clear(c.m)
+	}
+	c.m[path] = ff
+}
+
+// readFacts reads a Parquet file's footer into its facts.
+func readFacts(f io.ReaderAt, fi os.FileInfo) (*fileFacts, error) {
+	size := fi.Size()
+	if size < 12 {
+		return nil, errors.New("not a Parquet file: too short")
+	}
+	var tail [8]byte
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
+		return nil, err
+	}
+	if string(tail[4:]) != "PAR1" {
+		return nil, errors.New("not a Parquet file (or an encrypted one): no PAR1 footer")
+	}
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if n <= 0 || n > size-12 {
+		return nil, errors.New("bad Parquet footer length")
+	}
+	footer := make([]byte, n)
+	if _, err := f.ReadAt(footer, size-8-n); err != nil {
+		return nil, err
+	}
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, footer, &md); err != nil {
+		return nil, fmt.Errorf("decode Parquet footer: %w", err)
+	}
+	ff := &fileFacts{size: size, mtime: fi.ModTime(), groups: make([]map[string]chunkFacts, 0, len(md.RowGroups))}
+	for _, rg := range md.RowGroups {
+		cols := map[string]chunkFacts{}
+		for _, cc := range rg.Columns {
+			m := cc.MetaData
+			if len(m.PathInSchema) != 1 || !prunedColumns[m.PathInSchema[0]] || cc.FilePath != "" {
+				continue
+			}
+			cf := chunkFacts{allNull: m.NumValues == m.Statistics.NullCount}
+			if m.Statistics.MinValue != nil && m.Statistics.MaxValue != nil {
+				cf.min, cf.max = m.Statistics.MinValue, m.Statistics.MaxValue
+			}
+			if m.BloomFilterOffset > 0 && m.BloomFilterLength > 0 {
+				cf.bloomOff, cf.bloomLen = m.BloomFilterOffset, int64(m.BloomFilterLength)
+			}
+			cols[m.PathInSchema[0]] = cf
+		}
+		ff.groups = append(ff.groups, cols)
+	}
+	return ff, nil
+}
+
+// probe is one column and the values sought in it.
+type probe struct {
+	column string
+	values [][]byte
+	hashes []uint64 // xxHash64 of each value, as Parquet bloom filters hash
+}
+
+func newProbe(column string, values []string) probe {
+	p := probe{column: column}
+	for _, v := range values {
+		b := []byte(v)
+		p.values = append(p.values, b)
+		p.hashes = append(p.hashes, bloom.XXH64{}.Sum64(b))
+	}
+	return p
+}
+
+// mayHoldAny keeps the files that may hold a row in which one of the
+// probes' columns has one of its values (probes are alternatives, as in
+// "caller_number IN (...) OR chatter_number IN (...)"). The order of files
+// is kept.
+func (e *Engine) mayHoldAny(files []string, probes ...probe) ([]string, error) {
+	var out []string
+	for _, path := range files {
+		ok, err := e.fileMayHold(path, probes)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, path)
+		}
+	}
+	return out, nil
+}
+
+func (e *Engine) fileMayHold(path string, probes []probe) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err // vanished: the caller's query retries on a fresh list
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	ff := e.facts.get(path, fi)
+	if ff == nil {
+		if ff, err = readFacts(f, fi); err != nil {
+			return false, fmt.Errorf("read the metadata of %s: %w", path, err)
+		}
+		e.facts.put(path, ff)
+	}
+	for _, g := range ff.groups {
+		for _, p := range probes {
+			ok, err := chunkMayHold(f, g, p)
+			if ok || err != nil {
+				return ok, err
+			}
+		}
+	}
+	return false, nil
+}
+
+// chunkMayHold checks one probe against one row group's chunk: by its
+// statistics, then by its bloom filter. A column without facts may hold
+// anything.
+func chunkMayHold(f io.ReaderAt, g map[string]chunkFacts, p probe) (bool, error) {
+	cf, ok := g[p.column]
+	if !ok {
+		return true, nil
+	}
+	if cf.allNull {
+		return false, nil
+	}
+	var inRange []int
+	for i, v := range p.values {
+		if cf.min == nil || (bytes.Compare(v, cf.min) >= 0 && bytes.Compare(v, cf.max) <= 0) {
+			inRange = append(inRange, i)
+		}
+	}
+	if len(inRange) == 0 {
+		return false, nil
+	}
+	if cf.bloomOff == 0 {
+		return true, nil
+	}
+	filter, err := readBloom(f, cf)
+	if err != nil || filter == nil {
+		return true, err
+	}
+	for _, i := range inRange {
+		if filter.Check(p.hashes[i]) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// readBloom reads a chunk's bloom filter; nil (and no error) when it is
+// not a plain split-block xxHash filter, which cannot be checked here.
+func readBloom(f io.ReaderAt, cf chunkFacts) (bloom.SplitBlockFilter, error) {
+	buf := make([]byte, cf.bloomLen)
+	if _, err := f.ReadAt(buf, cf.bloomOff); err != nil {
+		return nil, fmt.Errorf("read bloom filter: %w", err)
+	}
+	r := (&thrift.CompactProtocol{}).NewReaderFromBytes(buf)
+	var h format.BloomFilterHeader
+	if err := thrift.NewDecoder(r).Decode(&h); err != nil {
+		return nil, fmt.Errorf("decode bloom filter header: %w", err)
+	}
+	_, split := h.Algorithm.Value.(*format.SplitBlockAlgorithm)
+	_, xx := h.Hash.Value.(*format.XxHash)
+	_, plain := h.Compression.Value.(*format.BloomFilterUncompressed)
+	start := int64(r.BytesRead())
+	if !split || !xx || !plain || h.NumBytes <= 0 || h.NumBytes%32 != 0 || start+int64(h.NumBytes) > int64(len(buf)) {
+		return nil, nil
+	}
+	bits := make([]byte, h.NumBytes) // aligned for the filter's words
+	copy(bits, buf[start:])
+	return bloom.MakeSplitBlockFilter(bits), nil
+}
