@@ -68,6 +68,9 @@ func (ing *Ingester) loop(ctx context.Context, proc *processor, items <-chan ite
 		case err := <-errs:
 			return false, err
 		case now := <-tick.C:
+			if err := proc.pollFlush(); err != nil {
+				return false, err
+			}
 			proc.expireIdleStreams(now)
 			if proc.due(now) {
 				if err := proc.startFlush(ctx); err != nil {
@@ -115,7 +118,7 @@ func (ing *Ingester) readPartition(ctx context.Context, tp sinks.TopicPartition,
 			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 				return nil
 			}
-			return fmt.Errorf("read %s: %w", tp, err)
+			return kafkaError(fmt.Errorf("read %s: %w", tp, err))
 		}
 		offset = m.Offset + 1
 		lag.Set(float64(max(0, m.HighWaterMark-offset)))
@@ -136,4 +139,26 @@ func toRecord(tp sinks.TopicPartition, m kafka.Message) Record {
 		hs[i] = schema.Header{Key: h.Key, Value: h.Value}
 	}
 	return Record{TP: tp, Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: hs, Time: m.Time}
+}
+
+// errKafka marks an error of talking to Kafka (a broker restarting, a
+// partition leader moving): Run then rejoins the group and reads again from
+// the lake's checkpoints, instead of stopping. An error of the lake stops
+// Run.
+var errKafka = errors.New("kafka unavailable")
+
+// kafkaError marks err (not nil) with errKafka.
+func kafkaError(err error) error { return kafkaErr{err} }
+
+type kafkaErr struct{ err error }
+
+func (e kafkaErr) Error() string   { return e.err.Error() }
+func (e kafkaErr) Unwrap() []error { return []error{e.err, errKafka} }
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
 }
