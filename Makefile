@@ -42,10 +42,11 @@ fuzz:
 	./scripts/fuzz-all $(FUZZTIME)
 
 # The ingest integration tests against a real Apache Kafka (KRaft, started
-# from Maven Central artifacts by scripts/kafka-up).
+# from Maven Central artifacts by scripts/kafka-up). ARKIV_KAFKA_CONTROL (the
+# broker's state folder) lets the broker-restart test stop and start it.
 integration-kafka:
 	./scripts/kafka-up --port $(KAFKA_PORT) --fresh >/tmp/arkiv-kafka-up.log 2>&1 || { cat /tmp/arkiv-kafka-up.log; exit 1; }
-	ARKIV_KAFKA_BROKERS=127.0.0.1:$(KAFKA_PORT) $(GO) test -count=1 -timeout 15m -run 'Integration|EndToEnd|Crash|ScaleOut|Kafka' ./pipeline/ ; status=$$?; ./scripts/kafka-down; exit $$status
+	ARKIV_KAFKA_BROKERS=127.0.0.1:$(KAFKA_PORT) ARKIV_KAFKA_CONTROL=$${ARKIV_KAFKA_HOME:-$(CURDIR)/.cache/kafka}/run/$(KAFKA_PORT) $(GO) test -count=1 -timeout 15m -run 'Integration|EndToEnd|Crash|ScaleOut|Kafka' ./pipeline/ ; status=$$?; ./scripts/kafka-down --port $(KAFKA_PORT); exit $$status
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

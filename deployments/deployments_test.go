@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -84,6 +85,21 @@ func TestConfigFilesDecode(t *testing.T) {
 		if _, err := config.Decode(bytes.NewReader(data)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+	// On Kubernetes serve reads the ConfigMap's file with the Secret's
+	// tokens appended (serve-deployment.yaml's init container).
+	data, err := os.ReadFile(filepath.Join(kustomizeDir, "arkiv.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := findObject(t, "Secret", "arkiv-tokens")
+	tokens, _ := asMap(secret["stringData"])["tokens.yaml"].(string)
+	if !strings.Contains(tokens, "tokens:") {
+		t.Fatalf("Secret arkiv-tokens: stringData tokens.yaml has no tokens: list: %q", tokens)
+	}
+	merged := string(data) + "\n" + tokens
+	if _, err := config.Decode(strings.NewReader(merged)); err != nil {
+		t.Errorf("serve's merged configuration (kubernetes/arkiv.yaml + the tokens Secret): %v", err)
 	}
 }
 
@@ -204,7 +220,7 @@ func renderedInvocations(t *testing.T) []invocation {
 	for _, d := range readYAMLDocs(t, rendered) {
 		kinds[fmt.Sprint(asMap(d)["kind"])]++
 	}
-	for _, want := range []string{"Namespace", "ConfigMap", "Secret", "PersistentVolumeClaim", "Deployment", "Service"} {
+	for _, want := range []string{"Namespace", "ConfigMap", "Secret", "PersistentVolumeClaim", "Deployment", "Service", "CronJob"} {
 		if kinds[want] == 0 {
 			t.Errorf("rendered kustomization has no %s (kinds: %v)", want, kinds)
 		}
@@ -614,6 +630,37 @@ func TestComposeShape(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(services["kafka"]), "KAFKA_PROCESS_ROLES:broker,controller") {
 		t.Error("compose kafka is not a KRaft broker+controller")
 	}
+	serve := asMap(services["serve"])
+	if serve == nil {
+		t.Fatal("compose.yaml has no serve service")
+	}
+	servePort := metricsPort(t, "compose serve", composeArgv(serve["command"]))
+	if p := scrapePort(prom, "serve"); p != servePort {
+		t.Errorf("%s scrapes serve on port %q, serve serves metrics on %s", promFile, p, servePort)
+	}
+	if g, _ := serve["stop_grace_period"].(string); g == "" {
+		t.Error("serve: no stop_grace_period; compose's 10 s default cuts requests in flight (serve gives them 30 s)")
+	}
+	expire := asMap(services["expire"])
+	if argv := composeArgv(expire["command"]); len(argv) == 0 || argv[0] != "expire" {
+		t.Errorf("compose.yaml: service expire must run `arkiv expire`, runs %q", argv)
+	}
+	if !slices.Contains(asStrings(expire["profiles"]), "expire") || fmt.Sprint(expire["restart"]) != "no" {
+		t.Errorf("compose.yaml: service expire must be a one-shot (restart \"no\") under a profile, so that `up` does not start it: %v", expire)
+	}
+}
+
+// scrapePort returns the port of the dns_sd_configs scrape job for a
+// compose service, "" when there is none.
+func scrapePort(prom map[string]any, service string) string {
+	for _, sc := range asList(prom["scrape_configs"]) {
+		for _, sd := range asList(asMap(sc)["dns_sd_configs"]) {
+			if slices.Contains(asStrings(asMap(sd)["names"]), service) {
+				return fmt.Sprint(asMap(sd)["port"])
+			}
+		}
+	}
+	return ""
 }
 
 func TestKubernetesIngestShape(t *testing.T) {
@@ -679,6 +726,108 @@ func metricsPort(t *testing.T, where string, argv []string) string {
 		}
 	}
 	t.Fatalf("%s: no --metrics flag in %q", where, argv)
+	return ""
+}
+
+func TestKubernetesServeShape(t *testing.T) {
+	dep := findObject(t, "Deployment", "arkiv-serve")
+	pod := asMap(asMap(asMap(dep["spec"])["template"])["spec"])
+	c := asMap(asList(pod["containers"])[0])
+	args := asStrings(c["args"])
+	if len(args) == 0 || args[0] != "serve" {
+		t.Fatalf("arkiv-serve: the container runs %q, want `arkiv serve ...`", args)
+	}
+	port := metricsPort(t, "kubernetes serve", args)
+	ports := map[string]string{} // container port -> name
+	for _, p := range asList(c["ports"]) {
+		ports[fmt.Sprint(asMap(p)["containerPort"])] = fmt.Sprint(asMap(p)["name"])
+	}
+	if ports[port] == "" {
+		t.Fatalf("arkiv-serve: no container port %s for --metrics", port)
+	}
+	for probe, want := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz"} {
+		get := asMap(asMap(c[probe])["httpGet"])
+		if get["path"] != want || (fmt.Sprint(get["port"]) != ports[port] && fmt.Sprint(get["port"]) != port) {
+			t.Errorf("arkiv-serve %s = %v, want GET %s on the metrics port", probe, get, want)
+		}
+	}
+	// --config is the file the init container writes from the ConfigMap
+	// and the tokens Secret.
+	cfg := flagValue(args, "config")
+	var inits []string
+	for _, ic := range asList(pod["initContainers"]) {
+		inits = append(inits, strings.Join(append(asStrings(asMap(ic)["command"]), asStrings(asMap(ic)["args"])...), " "))
+	}
+	if cfg == "" || !strings.Contains(strings.Join(inits, "\n"), ">"+cfg) {
+		t.Errorf("arkiv-serve: --config=%s is not written by an init container (%q)", cfg, inits)
+	}
+	volumes := fmt.Sprint(pod["volumes"])
+	for _, want := range []string{"secretName:arkiv-tokens", "claimName:arkiv-lake", "name:arkiv-config"} {
+		if !strings.Contains(volumes, want) {
+			t.Errorf("arkiv-serve: no volume with %s (volumes: %s)", want, volumes)
+		}
+	}
+	svc := findObject(t, "Service", "arkiv-serve")
+	named := map[string]bool{}
+	for _, p := range asList(asMap(svc["spec"])["ports"]) {
+		named[fmt.Sprint(asMap(p)["targetPort"])] = true
+	}
+	for _, name := range []string{"http", ports[port]} {
+		if !named[name] || !slices.Contains(slices.Collect(maps.Values(ports)), name) {
+			t.Errorf("Service arkiv-serve: no port targeting the container's %q port", name)
+		}
+	}
+}
+
+func TestKubernetesExpireShape(t *testing.T) {
+	cj := findObject(t, "CronJob", "arkiv-expire")
+	spec := asMap(cj["spec"])
+	if spec["concurrencyPolicy"] != "Forbid" {
+		t.Errorf("arkiv-expire: concurrencyPolicy = %v, want Forbid (two expiries must never run at once)", spec["concurrencyPolicy"])
+	}
+	if fields := strings.Fields(fmt.Sprint(spec["schedule"])); len(fields) != 5 || fields[2] != "*" || fields[3] != "*" || fields[4] != "*" {
+		t.Errorf("arkiv-expire: schedule %q is not once a day", spec["schedule"])
+	}
+	pod := asMap(asMap(asMap(asMap(spec["jobTemplate"])["spec"])["template"])["spec"])
+	if r := pod["restartPolicy"]; r != "Never" && r != "OnFailure" {
+		t.Errorf("arkiv-expire: restartPolicy = %v", r)
+	}
+	args := asStrings(asMap(asList(pod["containers"])[0])["args"])
+	if len(args) == 0 || args[0] != "expire" || flagValue(args, "lake") == "" {
+		t.Errorf("arkiv-expire: the container runs %q, want `arkiv expire --lake ...`", args)
+	}
+}
+
+// findObject returns the one object of a kind and name in the Kubernetes
+// manifests.
+func findObject(t *testing.T, kind, name string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, f := range yamlFiles(t, kustomizeDir) {
+		for _, d := range readYAMLDocs(t, f) {
+			m := asMap(d)
+			if m["kind"] == kind && asMap(m["metadata"])["name"] == name {
+				found = append(found, m)
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s %s: found %d in %s, want 1", kind, name, len(found), kustomizeDir)
+	}
+	return found[0]
+}
+
+// flagValue returns the value of --name=value or --name value in argv.
+func flagValue(argv []string, name string) string {
+	for i, a := range argv {
+		a = strings.TrimLeft(a, "-")
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+		if a == name && i+1 < len(argv) {
+			return argv[i+1]
+		}
+	}
 	return ""
 }
 
