@@ -1,6 +1,8 @@
 package lakegen
 
 import (
+	"github.com/arkiv-project/arkiv/internal/synth"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -48,9 +50,9 @@ type dayGen struct {
 
 func newDayGen(o *Options, p *lakePlan, t *tenantPlan, dayIdx int, flushIDs []string) *dayGen {
 	day := p.days[dayIdx]
-	seed := mix(o.Seed ^ uint64(t.index)<<32 ^ uint64(dayIdx)<<8)
+	seed := synth.Mix(o.Seed ^ uint64(t.index)<<32 ^ uint64(dayIdx)<<8)
 	return &dayGen{
-		o: o, seed: o.Seed, rng: rand.New(rand.NewPCG(seed, mix(seed))), t: t, dayIdx: dayIdx, day: day,
+		o: o, seed: o.Seed, rng: rand.New(rand.NewPCG(seed, synth.Mix(seed))), t: t, dayIdx: dayIdx, day: day,
 		dayStr: schema.Day(day), ymd: day.Format("20060102"), flushIDs: flushIDs,
 		withRec: dayIdx >= t.recFrom, withChat: dayIdx >= t.chatFrom,
 		out:    &dayRows{flushes: make([]flushRows, len(flushIDs))},
@@ -269,7 +271,7 @@ func (g *dayGen) chat(row *schema.InquiryRow, c customer) {
 }
 
 func (g *dayGen) mail(row *schema.InquiryRow) {
-	row.Subject = ptr(pick(g, subjects))
+	row.Subject = ptr(pick(g, synth.Subjects))
 	host := "inbox"
 	if row.MediaType == schema.MediaETask {
 		host = "tasks"
@@ -362,7 +364,7 @@ func (g *dayGen) meta(inquiryID string, sent time.Time) schema.Meta {
 	g.offset++
 	return schema.Meta{
 		IngestedAt:     sent.Add(time.Duration(5+g.rng.IntN(300)) * time.Second).Truncate(time.Microsecond),
-		KafkaPartition: int32(mix(uint64(g.t.index)<<32^hashString(inquiryID)) % 12),
+		KafkaPartition: int32(synth.Mix(uint64(g.t.index)<<32^hashString(inquiryID)) % 12),
 		KafkaOffset:    g.offset,
 	}
 }

@@ -1,6 +1,8 @@
 package lakegen
 
 import (
+	"github.com/arkiv-project/arkiv/internal/synth"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -202,7 +204,7 @@ func flushIDs(o *Options, day time.Time, d int) []string {
 	out := make([]string, o.Flushes)
 	for f := range out {
 		at := day.Add(time.Duration(f+1) * 24 * time.Hour / time.Duration(o.Flushes)).Add(90 * time.Second)
-		out[f] = at.Format("20060102T150405.000000000") + "-" + fmt.Sprintf("%08x", uint32(mix(o.Seed^uint64(d)<<8^uint64(f))))
+		out[f] = at.Format("20060102T150405.000000000") + "-" + fmt.Sprintf("%08x", uint32(synth.Mix(o.Seed^uint64(d)<<8^uint64(f))))
 	}
 	return out
 }

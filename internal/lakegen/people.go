@@ -1,9 +1,10 @@
 package lakegen
 
 import (
+	"github.com/arkiv-project/arkiv/internal/synth"
+
 	"fmt"
 	"strings"
-	"unicode"
 )
 
 // customer is a person of a tenant's pool, derived from the seed, the
@@ -18,15 +19,15 @@ type customer struct {
 func (g *dayGen) customer() customer {
 	u := g.rng.Float64()
 	k := int(float64(g.t.people) * u * u) // low places come back far more often
-	h := mix(g.seed ^ uint64(g.t.index)<<40 ^ uint64(k))
-	h2 := mix(h)
+	h := synth.Mix(g.seed ^ uint64(g.t.index)<<40 ^ uint64(k))
+	h2 := synth.Mix(h)
 	c := customer{
-		first:  firstNames[h%uint64(len(firstNames))],
-		last:   lastNames[(h>>16)%uint64(len(lastNames))],
+		first:  synth.FirstNames[h%uint64(len(synth.FirstNames))],
+		last:   synth.LastNames[(h>>16)%uint64(len(synth.LastNames))],
 		number: poolNumber(h >> 32),
 	}
-	first, last := ascii(c.first), ascii(c.last)
-	domain := domains[h2%uint64(len(domains))]
+	first, last := synth.ASCII(c.first), synth.ASCII(c.last)
+	domain := synth.Domains[h2%uint64(len(synth.Domains))]
 	switch (h2 >> 8) % 4 {
 	case 0:
 		c.email = first + "." + last + "@" + domain
@@ -46,9 +47,9 @@ type agent struct{ id, name string }
 
 func (g *dayGen) agent() agent {
 	k := g.rng.IntN(30)
-	h := mix(g.seed ^ 0xa6e47 ^ uint64(g.t.index)<<40 ^ uint64(k))
+	h := synth.Mix(g.seed ^ 0xa6e47 ^ uint64(g.t.index)<<40 ^ uint64(k))
 	return agent{id: fmt.Sprintf("a-%03d", k+1),
-		name: firstNames[h%uint64(len(firstNames))] + " " + lastNames[(h>>16)%uint64(len(lastNames))]}
+		name: synth.FirstNames[h%uint64(len(synth.FirstNames))] + " " + synth.LastNames[(h>>16)%uint64(len(synth.LastNames))]}
 }
 
 // mobilePrefixes are the Swedish mobile prefixes (07x) numbers are drawn
@@ -123,7 +124,7 @@ var plantedPattern = [PlantedInquiries]plantedKind{
 func withCase(email string, c int) string {
 	switch c {
 	case 1:
-		return capitalise(email)
+		return synth.Capitalise(email)
 	case 2:
 		return strings.ToUpper(email)
 	}
@@ -139,75 +140,10 @@ func (g *dayGen) mixCase(email string) string {
 	if g.chance(0.3) {
 		return strings.ToUpper(email)
 	}
-	return capitalise(email)
-}
-
-func capitalise(s string) string {
-	b := []rune(s)
-	up := true
-	for i, r := range b {
-		if up {
-			b[i] = unicode.ToUpper(r)
-		}
-		up = r == '.' || r == '@' || r == '_'
-	}
-	return string(b)
-}
-
-// ascii lower-cases a name and drops its diacritics, as e-mail local parts
-// usually do.
-func ascii(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r = unicode.ToLower(r); r {
-		case 'å', 'ä', 'á', 'à':
-			return 'a'
-		case 'ö', 'ø', 'ó':
-			return 'o'
-		case 'é', 'è':
-			return 'e'
-		case 'ü':
-			return 'u'
-		case ' ', '-':
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// mix is splitmix64's finaliser: a cheap, well-spread hash of x.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
+	return synth.Capitalise(email)
 }
 
 // The word lists below are read-only.
-
-var firstNames = []string{
-	"Åsa", "Björn", "Märta", "Göran", "Örjan", "Håkan", "Linnéa", "Anna", "Lisa",
-	"Erik", "Karin", "Lars", "Maria", "Johan", "Sofia", "Jörgen", "Ingrid", "Mikael",
-	"Elin", "Per", "Kerstin", "Anders", "Maja", "Oskar", "Ebba", "Nils", "Sören",
-	"Agneta", "Åke", "Ulla", "Hanna", "Mats", "Zlatan", "Amira", "Ahmed", "Fatima",
-}
-
-var lastNames = []string{
-	"Ström", "Åberg", "Söderberg", "Lindqvist", "Öberg", "Nyström", "Bäckström",
-	"Johansson", "Andersson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Ek",
-	"Holmström", "Sjöberg", "Wallén", "Berg", "Lundgren", "Hägg", "Björk", "Dahl",
-	"Engström", "Forsberg", "Hedlund", "Åkesson", "Sandström", "Ali", "Yilmaz",
-}
-
-var domains = []string{
-	"gmail.com", "hotmail.se", "telia.com", "outlook.com", "bredband.net",
-	"foretaget.se", "icloud.com", "live.se",
-}
-
-var subjects = []string{
-	"Fråga om faktura", "Ändra adress", "Återbetalning", "Reklamation av vara",
-	"Uppsägning av abonnemang", "Leveransen har inte kommit", "Byte av betalningsdag",
-	"Fel belopp på räkningen", "Kontakta mig angående min order", "Klagomål på bemötande",
-}
 
 var chatterOpenings = []string{
 	"Hej!", "Hej, jag har en fråga.", "Hallå?", "Hej, behöver hjälp med min order", "God morgon!",

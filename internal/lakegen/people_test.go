@@ -1,6 +1,8 @@
 package lakegen
 
 import (
+	"github.com/arkiv-project/arkiv/internal/synth"
+
 	"strings"
 	"testing"
 
@@ -30,7 +32,7 @@ func TestPlantedNumbersAreUniqueAndNeverDrawn(t *testing.T) {
 	}
 	prefixes := map[string]bool{}
 	for h := range uint64(200_000) {
-		num := poolNumber(mix(h))
+		num := poolNumber(synth.Mix(h))
 		if _, planted := seen[num]; planted || strings.HasSuffix(num, "424") {
 			t.Fatalf("the pool drew a reserved number %s", num)
 		}

@@ -1,9 +1,10 @@
 package loadgen
 
 import (
+	"github.com/arkiv-project/arkiv/internal/synth"
+
 	"fmt"
 	"strings"
-	"unicode"
 )
 
 // person is a customer. People are not stored: each is derived from the
@@ -21,15 +22,15 @@ type person struct {
 func (g *Generator) person(t *tenant) person {
 	u := g.rng.Float64()
 	k := int(float64(t.people) * u * u)
-	h := mix(g.seed ^ uint64(t.index)<<40 ^ uint64(k))
-	h2 := mix(h)
+	h := synth.Mix(g.seed ^ uint64(t.index)<<40 ^ uint64(k))
+	h2 := synth.Mix(h)
 	p := person{
-		first:  firstNames[h%uint64(len(firstNames))],
-		last:   lastNames[(h>>16)%uint64(len(lastNames))],
+		first:  synth.FirstNames[h%uint64(len(synth.FirstNames))],
+		last:   synth.LastNames[(h>>16)%uint64(len(synth.LastNames))],
 		number: fmt.Sprintf("+4670%07d", (h>>32)%10_000_000),
 	}
-	first, last := ascii(p.first), ascii(p.last)
-	domain := domains[h2%uint64(len(domains))]
+	first, last := synth.ASCII(p.first), synth.ASCII(p.last)
+	domain := synth.Domains[h2%uint64(len(synth.Domains))]
 	switch (h2 >> 8) % 4 {
 	case 0:
 		p.email = first + "." + last + "@" + domain
@@ -49,10 +50,10 @@ type agent struct{ id, name string }
 
 func (g *Generator) agent(t *tenant) agent {
 	k := g.rng.IntN(30)
-	h := mix(g.seed ^ 0xa6e47 ^ uint64(t.index)<<40 ^ uint64(k))
+	h := synth.Mix(g.seed ^ 0xa6e47 ^ uint64(t.index)<<40 ^ uint64(k))
 	return agent{
 		id:   "a-" + pad(k+1, 3),
-		name: firstNames[h%uint64(len(firstNames))] + " " + lastNames[(h>>16)%uint64(len(lastNames))],
+		name: synth.FirstNames[h%uint64(len(synth.FirstNames))] + " " + synth.LastNames[(h>>16)%uint64(len(synth.LastNames))],
 	}
 }
 
@@ -65,71 +66,10 @@ func (g *Generator) mixCase(email string) string {
 	if g.chance(0.3) {
 		return strings.ToUpper(email)
 	}
-	b := []rune(email)
-	up := true
-	for i, r := range b {
-		if up {
-			b[i] = unicode.ToUpper(r)
-		}
-		up = r == '.' || r == '@' || r == '_'
-	}
-	return string(b)
-}
-
-// ascii lower-cases a name and drops its diacritics, as e-mail local parts
-// usually do.
-func ascii(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r = unicode.ToLower(r); r {
-		case 'å', 'ä', 'á', 'à':
-			return 'a'
-		case 'ö', 'ø', 'ó':
-			return 'o'
-		case 'é', 'è':
-			return 'e'
-		case 'ü':
-			return 'u'
-		case ' ', '-':
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// mix is splitmix64's finaliser: a cheap, well-spread hash of x.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
+	return synth.Capitalise(email)
 }
 
 // The word lists below are read-only.
-
-var firstNames = []string{
-	"Åsa", "Björn", "Märta", "Göran", "Örjan", "Håkan", "Linnéa", "Anna", "Lisa",
-	"Erik", "Karin", "Lars", "Maria", "Johan", "Sofia", "Jörgen", "Ingrid", "Mikael",
-	"Elin", "Per", "Kerstin", "Anders", "Maja", "Oskar", "Ebba", "Nils", "Sören",
-	"Agneta", "Åke", "Ulla", "Hanna", "Mats", "Zlatan", "Amira", "Ahmed", "Fatima",
-}
-
-var lastNames = []string{
-	"Ström", "Åberg", "Söderberg", "Lindqvist", "Öberg", "Nyström", "Bäckström",
-	"Johansson", "Andersson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Ek",
-	"Holmström", "Sjöberg", "Wallén", "Berg", "Lundgren", "Hägg", "Björk", "Dahl",
-	"Engström", "Forsberg", "Hedlund", "Åkesson", "Sandström", "Ali", "Yilmaz",
-}
-
-var domains = []string{
-	"gmail.com", "hotmail.se", "telia.com", "outlook.com", "bredband.net",
-	"foretaget.se", "icloud.com", "live.se",
-}
-
-var subjects = []string{
-	"Fråga om faktura", "Ändra adress", "Återbetalning", "Reklamation av vara",
-	"Uppsägning av abonnemang", "Leveransen har inte kommit", "Byte av betalningsdag",
-	"Fel belopp på räkningen", "Kontakta mig angående min order", "Klagomål på bemötande",
-}
 
 var bodies = []string{
 	"Hej!\n\nJag har fått en faktura som jag inte känner igen. Kan ni förklara vad den gäller?",

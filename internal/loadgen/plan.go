@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"github.com/arkiv-project/arkiv/internal/synth"
+
 	"github.com/go-json-experiment/json/jsontext"
 
 	"encoding/json"
@@ -336,7 +338,7 @@ func (g *Generator) chatLog(t *tenant, in *schema.Inquiry, chatter string, conse
 func (g *Generator) mail(t *tenant, in *schema.Inquiry) {
 	p := g.person(t)
 	in.FromAddress = ptr(g.mixCase(p.email))
-	in.Subject = ptr(pick(g, subjects))
+	in.Subject = ptr(pick(g, synth.Subjects))
 	host := "inbox"
 	if in.MediaType == schema.MediaETask {
 		host = "tasks"
