@@ -22,17 +22,21 @@ type batch struct {
 	// chat logs and surveys in the batch are anonymised too, whichever
 	// came first (the ledger covers those of later batches).
 	erased map[partKey]map[string]bool
-	rows   int
-	bytes  int64
+	// lateErased are the tenant-days of inquiries that revealed an erased
+	// person after the anonymisation (item.lateErased).
+	lateErased map[partKey]bool
+	rows       int
+	bytes      int64
 }
 
 func newBatch() *batch {
 	return &batch{
-		inquiries: map[partKey][]schema.InquiryRow{},
-		chatlogs:  map[partKey][]schema.ChatlogRow{},
-		surveys:   map[partKey][]schema.SurveyRow{},
-		next:      map[sinks.TopicPartition]int64{},
-		erased:    map[partKey]map[string]bool{},
+		inquiries:  map[partKey][]schema.InquiryRow{},
+		chatlogs:   map[partKey][]schema.ChatlogRow{},
+		surveys:    map[partKey][]schema.SurveyRow{},
+		next:       map[sinks.TopicPartition]int64{},
+		erased:     map[partKey]map[string]bool{},
+		lateErased: map[partKey]bool{},
 	}
 }
 
@@ -49,6 +53,9 @@ func (b *batch) add(it *item) {
 		b.rows++
 		if it.inquiry.Anonymised {
 			b.erase(k, it.inquiry.InquiryID)
+		}
+		if it.lateErased {
+			b.lateErased[k] = true
 		}
 	case itemChatlog:
 		if b.erased[k][it.chatlog.InquiryID] {

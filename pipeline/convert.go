@@ -103,17 +103,19 @@ func (d *decoder) contentDeleted(tenant, kind, inquiryID string) bool {
 // survey, which carry no identifier but the chatter's name, are
 // anonymised too when they arrive (in the same batch: batch.add; already
 // flushed: the next compaction, which consults the ledger).
-func (d *decoder) eraseInquiry(row *schema.InquiryRow, tenant string) error {
+// It reports whether it added the id (the batch then re-anonymises that
+// day's chat logs and surveys already in the lake once it is committed).
+func (d *decoder) eraseInquiry(row *schema.InquiryRow, tenant string) (bool, error) {
 	if d.erasure == nil {
-		return nil
+		return false, nil
 	}
 	known := d.erasure.MatchesInquiry(tenant, row.InquiryID)
 	if !known && !d.erased(tenant, row.CallerNumber, row.ChatterNumber, row.ChatterEmail, row.FromAddress) {
-		return nil
+		return false, nil
 	}
 	sinks.AnonymiseRow(row, false)
 	if known {
-		return nil
+		return false, nil
 	}
 	h, err := d.erasure.Hash(tenant, sinks.ErasureInquiry, row.InquiryID, false)
 	if err == nil {
@@ -121,9 +123,9 @@ func (d *decoder) eraseInquiry(row *schema.InquiryRow, tenant string) error {
 			Receipt: "ingest", At: time.Now().UTC().Truncate(time.Millisecond)}})
 	}
 	if err != nil {
-		return fmt.Errorf("erasure ledger: remember a late inquiry of an erased person: %w", err)
+		return false, fmt.Errorf("erasure ledger: remember a late inquiry of an erased person: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 func (d *decoder) eraseSurvey(row *schema.SurveyRow, tenant string) {

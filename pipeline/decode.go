@@ -61,7 +61,7 @@ func (d *decoder) inquiry(it item, r Record) item {
 	it.kind, it.tenant, it.day = itemInquiry, in.TenantID, schema.Day(in.StartedAt)
 	it.inquiry = inquiryRow(in, d.cfg.Policy(in.TenantID), d.metrics)
 	it.inquiry.Meta = rowMeta(it, r)
-	it.err = d.eraseInquiry(&it.inquiry, in.TenantID)
+	it.lateErased, it.err = d.eraseInquiry(&it.inquiry, in.TenantID)
 	return it
 }
 

@@ -96,3 +96,48 @@ func TestLateArrivalsAnonymised(t *testing.T) {
 		t.Errorf("search by number after late arrivals: %v %v", res, err)
 	}
 }
+
+// TestLateInquiryReanonymisesEarlierChatlog: a chat log stored before its
+// inquiry (which alone shows the chatter to be an erased person) loses the
+// chatter's name once that inquiry arrives and is flushed.
+func TestLateInquiryReanonymisesEarlierChatlog(t *testing.T) {
+	const (
+		number = "+46701119977"
+		name   = "Greta Early-Chatlog"
+	)
+	h := newHarness(t, testConfig)
+	tp := h.cfg.Topics
+	h.send(jsonMsg(tp.Inquiries, phone("g-call", "2026-11-20T09:00:00Z", map[string]any{"caller_number": number})))
+	h.drain("early", nil)
+	eng, err := query.Open(h.lake, h.cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if _, err := eng.Anonymise(context.Background(), "acme", query.Access{Actor: "dpo"},
+		query.Person{Numbers: []string{number}}, query.AnonymiseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The chat log comes first and is flushed on its own: nothing in it
+	// tells ingest whose it is.
+	h.send(jsonMsg(tp.Chatlogs, map[string]any{"schema_version": 1, "tenant_id": "acme", "inquiry_id": "g-chat",
+		"inquiry_started_at": "2026-11-21T10:00:00Z", "chat_store_consent": true, "messages": []any{
+			map[string]any{"at": "2026-11-21T10:00:07Z", "from": "chatter", "name": name, "text": "early hello"}}}))
+	h.drain("early", nil)
+	if found, _ := laketest.ScanForSecrets(h.lake, []string{name}); len(found) == 0 {
+		t.Fatal("fixture: the early chat log should hold the name before its inquiry arrives")
+	}
+	h.send(jsonMsg(tp.Inquiries, map[string]any{"schema_version": 1, "tenant_id": "acme", "inquiry_id": "g-chat",
+		"media_type": "chat", "started_at": "2026-11-21T10:00:00Z", "chatter_name": name,
+		"chatter_number": number, "chat_store_consent": true}))
+	h.drain("early", nil)
+
+	chats, err := laketest.ReadRows[schema.ChatlogRow](h.lake, schema.DatasetChatlogs)
+	if err != nil || len(chats) != 1 || !chats[0].Anonymised || chats[0].Messages[0].Name != nil ||
+		chats[0].Messages[0].Text != "early hello" {
+		t.Errorf("early chat log after its inquiry arrived: %+v %v", chats, err)
+	}
+	h.assertNoSecrets([]string{name, number})
+	h.assertNoDebris()
+}

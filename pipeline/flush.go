@@ -174,7 +174,33 @@ func (p *processor) runFlush(ctx context.Context, b *batch, cps []sinks.Checkpoi
 	if err := p.commit(ctx, b, rec, jobs); err != nil {
 		return flushResult{err: err}
 	}
+	p.reanonymise(b)
 	return flushResult{b: b, rec: rec, jobs: jobs, start: start}
+}
+
+// reanonymise anonymises the chat logs and surveys that earlier flushes
+// wrote for inquiries this batch found to be of an erased person (they
+// carry the chatter's name but no identifier ingest could match). It runs
+// after the commit; a failure is logged, not fatal: the ledger holds the
+// inquiry ids, so `arkiv compact --min-files 1` finishes it.
+func (p *processor) reanonymise(b *batch) {
+	if len(b.lateErased) == 0 {
+		return
+	}
+	var dirs []string
+	for k := range b.lateErased {
+		dirs = append(dirs, sinks.PartitionDir(schema.DatasetChatlogs, k.tenant, k.day),
+			sinks.PartitionDir(schema.DatasetSurveys, k.tenant, k.day))
+	}
+	slices.Sort(dirs)
+	rep, err := p.lake.ReanonymisePartitions(sinks.NewLedger(p.lake), dirs)
+	if err != nil || rep.Skipped > 0 {
+		p.log.Error("could not re-anonymise earlier chat logs and surveys of an erased person; run arkiv compact --min-files 1",
+			"partitions", len(dirs), "skipped", rep.Skipped, "error", err)
+		return
+	}
+	p.log.Info("re-anonymised earlier chat logs and surveys of an erased person", "partitions", len(dirs),
+		"rows_anonymised", rep.Anonymised)
 }
 
 // waitFlush waits for the flush in flight, if any, and applies its result.

@@ -45,21 +45,25 @@ const (
 
 // item is a decoded, privacy-filtered record on its way to the batch.
 type item struct {
-	kind     itemKind
-	tp       sinks.TopicPartition
-	offset   int64
-	size     int
-	tenant   string
-	day      string
-	inquiry  schema.InquiryRow
-	chatlog  schema.ChatlogRow
-	survey   schema.SurveyRow
-	chunk    *schema.RecordingChunk
-	deleted  bool // a chunk of a recording deleted from the archive before (discarded)
-	dead     *DeadLetter
-	received time.Time
-	at       time.Time // the Kafka message's timestamp
-	caughtUp bool      // the partition had nothing after this record when it was read
+	kind    itemKind
+	tp      sinks.TopicPartition
+	offset  int64
+	size    int
+	tenant  string
+	day     string
+	inquiry schema.InquiryRow
+	chatlog schema.ChatlogRow
+	survey  schema.SurveyRow
+	chunk   *schema.RecordingChunk
+	deleted bool // a chunk of a recording deleted from the archive before (discarded)
+	// lateErased: an inquiry that revealed, after its anonymisation, an
+	// erased person; its day's chat logs and surveys already in the lake
+	// are anonymised after the flush (processor.reanonymise).
+	lateErased bool
+	dead       *DeadLetter
+	received   time.Time
+	at         time.Time // the Kafka message's timestamp
+	caughtUp   bool      // the partition had nothing after this record when it was read
 	// err stops ingest before the record is taken (it is read again after
 	// a restart): the lake could not record what it must.
 	err error

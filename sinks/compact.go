@@ -106,6 +106,32 @@ func (l *Lake) CompactContext(ctx context.Context, opts CompactOptions) (*Compac
 	return rep, err
 }
 
+// ReanonymisePartitions compacts the given partitions (folders such as
+// "chatlogs/tenant=t/date=d") whatever their number of files, anonymising
+// on the way the rows the ledger now matches: ingest calls it when it
+// learnt, from a late inquiry, that an earlier flushed chat log or survey
+// belongs to an erased person. Only chat log and survey partitions are
+// taken; a partition that changed under it is skipped (and counted).
+func (l *Lake) ReanonymisePartitions(ledger *Ledger, dirs []string) (*CompactReport, error) {
+	opts := CompactOptions{MinFiles: 1, MaxRows: 1_000_000, Ledger: ledger}
+	rep := &CompactReport{}
+	for _, dir := range dirs {
+		parts := strings.Split(dir, "/")
+		tenant, ok := "", len(parts) == 3 && strings.HasPrefix(parts[2], "date=")
+		if ok {
+			tenant, ok = strings.CutPrefix(parts[1], "tenant=")
+		}
+		if !ok || (parts[0] != schema.DatasetChatlogs && parts[0] != schema.DatasetSurveys) ||
+			!schema.ValidTenantID(tenant) || checkLakePath(dir) != nil {
+			return rep, fmt.Errorf("reanonymise %q: %w", dir, ErrBadPath)
+		}
+		if err := l.compactPartition(parts[0], tenant, dir, opts, rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
 // forEachPartition calls fn for each date= folder of the dataset, of every
 // tenant or only one, until fn fails or ctx is done.
 func (l *Lake) forEachPartition(ctx context.Context, ds, only string, fn func(tenant, dir string) error) error {
