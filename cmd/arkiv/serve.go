@@ -81,7 +81,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if *expireAt != "" {
-		go nightlyExpiry(ctx, eng.Dir(), cfg, at, e.log)
+		m := newExpiryMetrics(reg)
+		go nightlyExpiry(ctx, eng.Dir(), cfg, at, e.log, m)
 	}
 	close(ready)
 	e.log.Info("serving", "address", ln.Addr().String(), "lake", eng.Dir(), "tokens", len(cfg.Tokens),
@@ -108,7 +109,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 // nightlyExpiry runs retention expiry every day at the UTC time of day at
 // until ctx ends. A failed run is logged and retried the next night.
-func nightlyExpiry(ctx context.Context, dir string, cfg *config.Config, at time.Duration, log *slog.Logger) {
+func nightlyExpiry(ctx context.Context, dir string, cfg *config.Config, at time.Duration, log *slog.Logger,
+	m *expiryMetrics) {
 	log = log.With("component", "expiry")
 	for {
 		next := nextRun(time.Now(), at)
@@ -118,10 +120,41 @@ func nightlyExpiry(ctx context.Context, dir string, cfg *config.Config, at time.
 			return
 		case <-time.After(time.Until(next)):
 		}
-		if err := expireOnce(dir, cfg, time.Now(), log); err != nil {
+		err := expireOnce(dir, cfg, time.Now(), log)
+		m.observe(err, time.Now())
+		if err != nil {
 			log.Error("expiry failed; it runs again tomorrow, or run `arkiv expire`", "error", err)
 		}
 	}
+}
+
+// expiryMetrics are serve's nightly expiry runs, for the ArkivExpiryNotRun
+// alert (deployments/prometheus/alerts.yml).
+type expiryMetrics struct {
+	runs        *prometheus.CounterVec
+	lastSuccess prometheus.Gauge
+}
+
+func newExpiryMetrics(reg prometheus.Registerer) *expiryMetrics {
+	m := &expiryMetrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "arkiv_expire_runs_total",
+			Help: "Nightly retention expiry runs of arkiv serve, by result (ok, failed)."}, []string{"result"}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "arkiv_expire_last_success_timestamp_seconds",
+			Help: "When retention expiry last succeeded (unix time; 0 until it has)."}),
+	}
+	m.runs.WithLabelValues("ok")
+	m.runs.WithLabelValues("failed")
+	reg.MustRegister(m.runs, m.lastSuccess)
+	return m
+}
+
+func (m *expiryMetrics) observe(err error, at time.Time) {
+	if err != nil {
+		m.runs.WithLabelValues("failed").Inc()
+		return
+	}
+	m.runs.WithLabelValues("ok").Inc()
+	m.lastSuccess.Set(float64(at.Unix()))
 }
 
 // nextRun is the first instant after now at the UTC time of day at.

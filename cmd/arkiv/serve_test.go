@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/arkiv-project/arkiv/config"
 	"github.com/arkiv-project/arkiv/sinks"
@@ -208,4 +212,23 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestExpiryMetrics: serve's nightly expiry exports when it last succeeded
+// (the ArkivExpiryNotRun alert reads it) and its runs by result.
+func TestExpiryMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := newExpiryMetrics(reg)
+	at := time.Date(2026, 11, 29, 2, 30, 0, 0, time.UTC)
+	m.observe(nil, at)
+	m.observe(errors.New("disk full"), at.Add(24*time.Hour))
+	if got := testutil.ToFloat64(m.lastSuccess); got != float64(at.Unix()) {
+		t.Errorf("last success = %v, want %d (a failed run must not move it)", got, at.Unix())
+	}
+	if ok, failed := testutil.ToFloat64(m.runs.WithLabelValues("ok")), testutil.ToFloat64(m.runs.WithLabelValues("failed")); ok != 1 || failed != 1 {
+		t.Errorf("runs ok=%v failed=%v", ok, failed)
+	}
+	if n, err := testutil.GatherAndCount(reg, "arkiv_expire_last_success_timestamp_seconds", "arkiv_expire_runs_total"); err != nil || n != 3 {
+		t.Errorf("registered series %d, %v", n, err)
+	}
 }
