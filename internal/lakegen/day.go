@@ -300,10 +300,10 @@ func (g *dayGen) chatlog(row *schema.InquiryRow, chatter string) {
 		say(schema.FromSystem, "", "Chatten har startat.")
 	}
 	say(schema.FromChatter, chatter, pick(g, chatterOpenings))
-	say(schema.FromAgent, row.AgentName, fmt.Sprintf(pick(g, agentGreetings), chatter))
+	say(schema.FromAgent, row.AgentName, fmt.Sprintf(pick(g, synth.AgentGreetings), chatter))
 	for range 1 + g.rng.IntN(6) {
-		say(schema.FromChatter, chatter, pick(g, chatterLines))
-		say(schema.FromAgent, row.AgentName, pick(g, agentLines))
+		say(schema.FromChatter, chatter, pick(g, synth.ChatterLines))
+		say(schema.FromAgent, row.AgentName, pick(g, synth.AgentLines))
 	}
 	say(schema.FromAgent, row.AgentName, "Tack för att du hörde av dig, ha en fin dag!")
 	f := &g.out.flushes[g.flush]
@@ -346,7 +346,7 @@ func (g *dayGen) survey(row *schema.InquiryRow, kind string, number, email *stri
 		AnsweredAt: &answered, Score: int32(score), RespondentNumber: number, RespondentEmail: email,
 		Meta: g.meta(row.InquiryID, answered)}
 	if g.chance(0.40) {
-		s.Comment = ptr(pick(g, comments))
+		s.Comment = ptr(pick(g, synth.Comments))
 	}
 	f := &g.out.flushes[g.flush]
 	f.surveys = append(f.surveys, s)

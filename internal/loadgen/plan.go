@@ -313,21 +313,21 @@ func (g *Generator) chatLog(t *tenant, in *schema.Inquiry, chatter string, conse
 		say(schema.FromSystem, "", "Chatten har startat.")
 	}
 	say(schema.FromChatter, chatter, pick(g, chatterOpenings))
-	say(schema.FromAgent, in.AgentName, fmt.Sprintf(pick(g, agentGreetings), chatter))
+	say(schema.FromAgent, in.AgentName, fmt.Sprintf(pick(g, synth.AgentGreetings), chatter))
 	rounds := 1 + g.rng.IntN(6)
 	secretAt := -1
 	if !consent {
 		secretAt = g.rng.IntN(rounds)
 	}
 	for i := range rounds {
-		text := pick(g, chatterLines)
+		text := pick(g, synth.ChatterLines)
 		if i == secretAt {
 			tok := g.token("chat")
 			text = "Mitt ordernummer är " + tok + ", kan du kolla?"
 			g.truth.addSecret(SecretRefusedChat, t.id, in.InquiryID, tok)
 		}
 		say(schema.FromChatter, chatter, text)
-		say(schema.FromAgent, in.AgentName, pick(g, agentLines))
+		say(schema.FromAgent, in.AgentName, pick(g, synth.AgentLines))
 	}
 	say(schema.FromAgent, in.AgentName, "Tack för att du hörde av dig, ha en fin dag!")
 	return log
@@ -407,7 +407,7 @@ func (g *Generator) survey(t *tenant, in *schema.Inquiry, kind string) *Message 
 		Score:            &score,
 	}
 	if g.chance(shareComment) {
-		s.Comment = ptr(pick(g, comments))
+		s.Comment = ptr(pick(g, synth.Comments))
 	}
 	if kind == schema.SurveySMS {
 		s.RespondentNumber = in.CallerNumber

@@ -79,3 +79,30 @@ var Subjects = []string{
 	"Uppsägning av abonnemang", "Leveransen har inte kommit", "Byte av betalningsdag",
 	"Fel belopp på räkningen", "Kontakta mig angående min order", "Klagomål på bemötande",
 }
+
+// AgentGreetings are lines of the synthetic chats and e-mails.
+var AgentGreetings = []string{
+	"Hej %s, vad gäller det?", "Hej %s! Hur kan jag hjälpa dig?", "Välkommen %s, vad kan jag göra för dig?",
+}
+
+// ChatterLines are lines of the synthetic chats and e-mails.
+var ChatterLines = []string{
+	"Min faktura verkar vara fel.", "Paketet har inte kommit än.",
+	"Kan jag ändra leveransadressen?", "Jag vill säga upp mitt abonnemang.",
+	"Det står att betalningen misslyckades.", "Okej, tack!", "Hur lång tid tar det?",
+	"Jag har redan provat att starta om.", "Perfekt, då förstår jag.",
+}
+
+// AgentLines are lines of the synthetic chats and e-mails.
+var AgentLines = []string{
+	"Jag ska kolla det åt dig, ett ögonblick.", "Tack, jag ser ärendet nu.",
+	"Det ska vara åtgärdat inom två arbetsdagar.", "Jag har skickat en bekräftelse till din e-post.",
+	"Kan du bekräfta ditt namn?", "Jag förstår, det är beklagligt.", "Då är det ordnat!",
+}
+
+// Comments are lines of the synthetic chats and e-mails.
+var Comments = []string{
+	"Snabb hjälp, tack!", "Lång väntetid men trevligt bemötande.", "Fick inget svar på min fråga.",
+	"Mycket bra service 😊", "Agenten var kunnig och vänlig.", "För lång kö.",
+	"Bäst i stan!", "Problemet är inte löst.",
+}
