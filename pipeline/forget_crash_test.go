@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -247,7 +248,11 @@ func fcKill(t *testing.T, bin, dir string, c fcCommand, delay time.Duration) (fi
 		return true, false
 	case <-time.After(delay):
 	}
-	must(t, cmd.Process.Signal(syscall.SIGKILL))
+	// The command may end between the timer and the signal: Wait has then
+	// reaped it and Signal reports os.ErrProcessDone.
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("kill %s: %v", c.name, err)
+	}
 	if err := <-done; err == nil {
 		return true, false // it won the race
 	}
