@@ -75,9 +75,9 @@ func (e *Engine) narrow(ctx context.Context, tenant string, days dayRange, s sou
 }
 
 // matchable keeps the inquiry files that can hold a row matching the
-// filter's exact conditions (number, session, inquiry id), by their
-// statistics and bloom filters. E-mail addresses and names match without
-// regard to case, which neither can tell: they prune nothing.
+// filter's exact conditions (number, e-mail, session, inquiry id), by their
+// statistics and bloom filters, and e-mail addresses by the files' lower-case
+// e-mail filters. Names match as substrings: they prune nothing.
 func (e *Engine) matchable(tenant string, files []string, f *Filter) ([]string, error) {
 	var err error
 	if s := strings.TrimSpace(f.Number); s != "" {
@@ -86,6 +86,9 @@ func (e *Engine) matchable(tenant string, files []string, f *Filter) ([]string, 
 			return nil, verr
 		}
 		files, err = e.mayHoldAny(files, newProbe("caller_number", variants), newProbe("chatter_number", variants))
+	}
+	if s := strings.TrimSpace(f.Email); err == nil && s != "" {
+		files, err = e.mayHoldEmail(files, s)
 	}
 	if err == nil && f.Session != "" {
 		files, err = e.mayHoldAny(files, newProbe("session_id", []string{f.Session}))

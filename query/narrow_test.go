@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -276,4 +277,75 @@ func lakeFiles(t *testing.T, dir string) map[string]string {
 		out[filepath.ToSlash(rel)] = string(b)
 	}
 	return out
+}
+
+// TestEmailPruning: the footer's lower-case e-mail filter leaves out the
+// files that cannot hold an address in any case; a file with a non-ASCII
+// address (the Kelvin sign lowers to "k") is kept for every lookup, and
+// the search finds the same either way.
+func TestEmailPruning(t *testing.T) {
+	l := laketest.NewBuilder(t)
+	day := daysAgo(3, 9)
+	email := func(id, from string) schema.InquiryRow {
+		r := phone(id, day, "+46701112233")
+		r.MediaType, r.CallerNumber, r.FromAddress = "email", nil, sp(from)
+		return r
+	}
+	l.Inquiries("t01", chat("anna", day, "Anna Berg", "Anna.Berg@Example.SE"), email("bo", "bo@example.se"))
+	l.Inquiries("t01", email("other", "other@example.se"))
+	l.Inquiries("t01", email("kelvin", "\u212Aalle@example.se"))
+	e, err := Open(l.Dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	files, err := e.files(schema.DatasetInquiries, "t01", dayRange{}, sinks.ParquetSuffix)
+	if err != nil || len(files) != 3 {
+		t.Fatalf("files %v, %v", files, err)
+	}
+	holder := func(id string) string {
+		t.Helper()
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte(id)) {
+				return f
+			}
+		}
+		t.Fatalf("no file holds %s", id)
+		return ""
+	}
+	anna, kelvin := holder("anna"), holder("kelvin")
+	cases := []struct {
+		addr string
+		want []string
+	}{
+		{"anna.berg@example.se", []string{anna, kelvin}},
+		{"BO@EXAMPLE.SE", []string{anna, kelvin}},
+		{"kalle@example.se", []string{kelvin}},
+		{"nobody@example.se", []string{kelvin}},
+		{"ånna@example.se", files}, // not ASCII: nothing can be ruled out
+	}
+	for _, c := range cases {
+		got, err := e.mayHoldEmail(files, c.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameSet(got, c.want) {
+			t.Errorf("%s: kept %v, want %v", c.addr, got, c.want)
+		}
+	}
+	f := Filter{From: daysAgo(10, 0)}
+	for _, addr := range []string{"ANNA.berg@example.se", "bo@Example.se", "kalle@example.se", "\u212Aalle@example.se"} {
+		f.Email = addr
+		if n := samePages(t, e, "t01", f, 5); n != 1 {
+			t.Errorf("%s: found %d inquiries, want 1", addr, n)
+		}
+	}
+}
+
+func sameSet(a, b []string) bool {
+	return reflect.DeepEqual(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/parquet-go/parquet-go/bloom"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/arkiv-project/arkiv/sinks"
 )
 
 // File pruning: before a file list goes to DuckDB, files that cannot hold
@@ -30,6 +32,9 @@ type fileFacts struct {
 	size   int64
 	mtime  time.Time
 	groups []map[string]chunkFacts
+	// emails is the footer's lower-case e-mail filter (sinks/emailbloom.go);
+	// nil when the file has none that can rule an address out.
+	emails bloom.SplitBlockFilter
 }
 
 // chunkFacts describes one column chunk.
@@ -102,6 +107,11 @@ func readFacts(f io.ReaderAt, fi os.FileInfo) (*fileFacts, error) {
 		return nil, fmt.Errorf("decode Parquet footer: %w", err)
 	}
 	ff := &fileFacts{size: size, mtime: fi.ModTime(), groups: make([]map[string]chunkFacts, 0, len(md.RowGroups))}
+	for _, kv := range md.KeyValueMetadata {
+		if kv.Key == sinks.MetaEmailBloom {
+			ff.emails, _ = sinks.DecodeEmailBloom(kv.Value)
+		}
+	}
 	for _, rg := range md.RowGroups {
 		cols := map[string]chunkFacts{}
 		for _, cc := range rg.Columns {
@@ -159,22 +169,12 @@ func (e *Engine) mayHoldAny(files []string, probes ...probe) ([]string, error) {
 }
 
 func (e *Engine) fileMayHold(path string, probes []probe) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err // vanished: the caller's query retries on a fresh list
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	ff, err := e.factsOf(path)
 	if err != nil {
 		return false, err
 	}
-	ff := e.facts.get(path, fi)
-	if ff == nil {
-		if ff, err = readFacts(f, fi); err != nil {
-			return false, fmt.Errorf("read the metadata of %s: %w", path, err)
-		}
-		e.facts.put(path, ff)
-	}
+	f := &lazyFile{path: path}
+	defer f.close()
 	for _, g := range ff.groups {
 		for _, p := range probes {
 			ok, err := chunkMayHold(f, g, p)
@@ -184,6 +184,78 @@ func (e *Engine) fileMayHold(path string, probes []probe) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// mayHoldEmail keeps the inquiry files that may hold addr as chatter_email
+// or from_address, in any case, by their footer's e-mail filter. Files
+// without a usable filter are kept, and so is everything when addr is not
+// plain ASCII.
+func (e *Engine) mayHoldEmail(files []string, addr string) ([]string, error) {
+	key, ok := sinks.EmailBloomKey(addr)
+	if !ok {
+		return files, nil
+	}
+	hash := bloom.XXH64{}.Sum64(key)
+	var out []string
+	for _, path := range files {
+		ff, err := e.factsOf(path)
+		if err != nil {
+			return nil, err
+		}
+		if ff.emails == nil || ff.emails.Check(hash) {
+			out = append(out, path)
+		}
+	}
+	return out, nil
+}
+
+// factsOf returns a file's facts, from the cache when it has them.
+func (e *Engine) factsOf(path string) (*fileFacts, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err // vanished: the caller's query retries on a fresh list
+	}
+	if ff := e.facts.get(path, fi); ff != nil {
+		return ff, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	ff, err := readFacts(f, fi)
+	if err != nil {
+		return nil, fmt.Errorf("read the metadata of %s: %w", path, err)
+	}
+	e.facts.put(path, ff)
+	return ff, nil
+}
+
+// lazyFile opens its file on the first read: most checks are settled by
+// cached facts and need no bloom filter from the file.
+type lazyFile struct {
+	path string
+	f    *os.File
+}
+
+func (l *lazyFile) ReadAt(p []byte, off int64) (int, error) {
+	if l.f == nil {
+		f, err := os.Open(l.path)
+		if err != nil {
+			return 0, err
+		}
+		l.f = f
+	}
+	return l.f.ReadAt(p, off)
+}
+
+func (l *lazyFile) close() {
+	if l.f != nil {
+		l.f.Close()
+	}
 }
 
 // chunkMayHold checks one probe against one row group's chunk: by its

@@ -5,6 +5,7 @@
 //	arkiv-bench query  --lake DIR [--arkiv BIN]   search latency vs a plain DuckDB glob; xlsx export
 //	arkiv-bench forget --lake DIR                 anonymisation vs rewriting a tenant; expiry; compaction
 //
+// ARKIV_BENCH_CPUPROFILE=FILE writes a CPU profile of the run.
 // It prints a human table on stderr and the figures as JSON on stdout.
 // Benchmarks that change a lake work on copies under --work; the lake
 // given is only read.
@@ -20,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -27,7 +29,11 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile, err := startCPUProfile(os.Getenv("ARKIV_BENCH_CPUPROFILE"))
+	if err == nil {
+		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		err = errors.Join(err, stopProfile())
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "arkiv-bench:", err)
@@ -36,6 +42,26 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// startCPUProfile writes a CPU profile of the whole run to path (nothing
+// when path is empty); the returned function stops it.
+func startCPUProfile(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 var errUsage = errors.New("usage: arkiv-bench query|forget --lake DIR [flags] (-h for the flags)")
