@@ -377,6 +377,7 @@ func (b *forgetBench) expire(ctx context.Context, lakeDir string) (Result, error
 	st := expiryStats(plan)
 	res.Arkiv = measure([]time.Duration{took})
 	res.Figures = map[string]any{"lake_files_copied": copied, "plan_ms": round(float64(planned.Microseconds()) / 1000),
+		"committed_ms":       round(float64(plan.Committed.Sub(start).Microseconds()) / 1000),
 		"partitions_dropped": st.partitions, "files_dropped": st.files, "bytes_dropped": st.bytes,
 		"days_dropped": st.days, "expired_at": at.Format(time.RFC3339)}
 	wantDays := map[string][]string{sinks.ClassGeneral: {sum.FirstDay}, sinks.ClassRecordings: {sum.RecordingsFrom},
