@@ -349,3 +349,40 @@ func TestEmailPruning(t *testing.T) {
 func sameSet(a, b []string) bool {
 	return reflect.DeepEqual(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
+
+// TestWarmPruning: warming reads the metadata of every file a search may
+// prune, of every tenant, and a search after it finds the same.
+func TestWarmPruning(t *testing.T) {
+	dir := t.TempDir()
+	sum, err := lakegen.Generate(context.Background(), dir, lakegen.Options{Inquiries: 2000, Tenants: 3, Days: 10,
+		Seed: 3, Now: time.Now().UTC(), Flushes: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	want := 0
+	for _, ds := range searchDatasets {
+		want += sum.Files[ds]
+	}
+	st, err := e.WarmPruning(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want == 0 || st.Tenants != 3 || st.Files != want || len(e.facts.m) != want {
+		t.Fatalf("warmed %+v, cache holds %d; want 3 tenants and the %d files of %v", st, len(e.facts.m), want, searchDatasets)
+	}
+	p := sum.Planted[0]
+	res, err := e.Search(context.Background(), p.Tenant, Filter{Number: p.Typed}, Page{Limit: 100})
+	if err != nil || len(res.Rows) != p.ByNumber {
+		t.Fatalf("after warming, the number finds %d rows (%v), want %d", len(res.Rows), err, p.ByNumber)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.WarmPruning(ctx); err == nil {
+		t.Error("warming with a cancelled context: no error")
+	}
+}

@@ -2,10 +2,12 @@ package query
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"time"
@@ -315,4 +317,49 @@ func readBloom(f io.ReaderAt, cf chunkFacts) (bloom.SplitBlockFilter, error) {
 	bits := make([]byte, h.NumBytes) // aligned for the filter's words
 	copy(bits, buf[start:])
 	return bloom.MakeSplitBlockFilter(bits), nil
+}
+
+// WarmStats is what WarmPruning did.
+type WarmStats struct {
+	Tenants, Files int
+	Took           time.Duration
+}
+
+// WarmPruning reads into the pruning cache the metadata of every file that
+// a search of any tenant may prune, so that the first lookup of a tenant
+// costs what later ones do (reading the footers of a tenant's 180 days of
+// files costs more than the lookup itself). Files that vanish meanwhile are
+// skipped; it stops when ctx ends. `arkiv serve` runs it in the background
+// at start.
+func (e *Engine) WarmPruning(ctx context.Context) (WarmStats, error) {
+	start := time.Now()
+	var st WarmStats
+	tenants, err := e.Tenants()
+	if err != nil {
+		return st, err
+	}
+	for _, tenant := range tenants {
+		for _, ds := range searchDatasets {
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+			files, err := e.files(ds, tenant, dayRange{}, sinks.ParquetSuffix)
+			if err != nil {
+				return st, err
+			}
+			if st.Files+len(files) > maxCachedFacts/2 {
+				return st, fmt.Errorf("the lake has more files than the pruning cache keeps (%d): warmed %d", maxCachedFacts, st.Files)
+			}
+			for _, path := range files {
+				if _, err := e.factsOf(path); err == nil {
+					st.Files++
+				} else if !errors.Is(err, fs.ErrNotExist) {
+					e.log.Warn("warming the pruning cache: a file's metadata is unreadable", "error", err)
+				}
+			}
+		}
+		st.Tenants++
+	}
+	st.Took = time.Since(start)
+	return st, nil
 }

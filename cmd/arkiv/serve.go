@@ -59,6 +59,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer eng.Close()
+	defer warmPruning(ctx, eng, e.log)()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api, err := server.New(server.Options{Engine: eng, Config: cfg, Logger: e.log, Metrics: reg})
@@ -105,6 +106,31 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	e.log.Info("stopped")
 	return nil
+}
+
+// warmPruning fills the engine's pruning cache in the background, so that
+// the first search of a tenant is as fast as later ones; the function it
+// returns stops it and waits (before the engine closes).
+func warmPruning(ctx context.Context, eng *query.Engine, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st, err := eng.WarmPruning(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			log.Warn("warming the search cache stopped; searches read file metadata as they need it",
+				"error", err, "files", st.Files)
+		default:
+			log.Info("search cache warmed", "tenants", st.Tenants, "files", st.Files,
+				"seconds", st.Took.Round(time.Millisecond).Seconds())
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // nightlyExpiry runs retention expiry every day at the UTC time of day at
