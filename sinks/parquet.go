@@ -33,9 +33,10 @@ type layout struct {
 
 // layouts: inquiries sorted by caller number for number lookups (then start),
 // with bloom filters on the numbers (a tenant-day file is one row group, so
-// min/max cannot rule a number out) and the other secondary keys;
-// the other datasets by inquiry id,
-// which is how they are joined and fetched.
+// min/max cannot rule a number out) and the other secondary keys; the other
+// datasets by inquiry id, which is how they are joined and fetched, with a
+// bloom filter on it (a narrowed search skips the files without its
+// inquiries; surveys also on the respondent's identifiers).
 func layoutOf(dataset string) layout {
 	switch dataset {
 	case schema.DatasetInquiries:
@@ -44,7 +45,7 @@ func layoutOf(dataset string) layout {
 			bloom:  []string{"caller_number", "chatter_email", "chatter_number", "from_address", "inquiry_id", "session_id"},
 		}
 	case schema.DatasetSurveys:
-		return layout{sortBy: []string{"inquiry_id"}, bloom: []string{"respondent_number", "respondent_email"}}
+		return layout{sortBy: []string{"inquiry_id"}, bloom: []string{"inquiry_id", "respondent_number", "respondent_email"}}
 	default:
 		return layout{sortBy: []string{"inquiry_id"}, bloom: []string{"inquiry_id"}}
 	}
