@@ -2,20 +2,20 @@ package sinks
 
 import (
 	"encoding/base64"
+	"iter"
 	"strings"
 
-	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/bloom"
 
 	"github.com/arkiv-project/arkiv/schema"
 )
 
 // E-mail addresses are searched without regard to case, which the column
-// bloom filters (over the stored bytes) cannot answer. Inquiry files
-// therefore carry, in their footer under MetaEmailBloom, a split-block
+// bloom filters (over the stored bytes) cannot answer. Inquiry and survey
+// files therefore carry, in their footer under MetaEmailBloom, a split-block
 // bloom filter (xxHash64, as Parquet's) of their chatter_email and
-// from_address values in lower case, so a lookup can leave out the files
-// that cannot hold the address.
+// from_address (surveys: respondent_email) values in lower case, so a
+// lookup can leave out the files that cannot hold the address.
 //
 // Lower case is only unambiguous for ASCII: Unicode case mapping can turn
 // a non-ASCII letter into an ASCII one (the Kelvin sign lowers to "k").
@@ -44,27 +44,51 @@ func EmailBloomKey(addr string) (key []byte, ok bool) {
 	return []byte(strings.ToLower(addr)), true
 }
 
-// emailBloomOption is the footer entry of an inquiry file's rows.
-func emailBloomOption(rows []schema.InquiryRow) parquet.WriterOption {
+// emailBloomFor is the MetaEmailBloom value of a file's rows: of inquiry
+// rows (chatter_email, from_address) and of survey rows (respondent_email);
+// ok is false for the other datasets, whose files carry none.
+func emailBloomFor(rows any) (value string, ok bool) {
+	switch rows := rows.(type) {
+	case []schema.InquiryRow:
+		return emailBloomValue(func(yield func(*string) bool) {
+			for i := range rows {
+				if !yield(rows[i].ChatterEmail) || !yield(rows[i].FromAddress) {
+					return
+				}
+			}
+		}), true
+	case []schema.SurveyRow:
+		return emailBloomValue(func(yield func(*string) bool) {
+			for i := range rows {
+				if !yield(rows[i].RespondentEmail) {
+					return
+				}
+			}
+		}), true
+	}
+	return "", false
+}
+
+// emailBloomValue is the MetaEmailBloom value of addresses (nil ones are
+// skipped).
+func emailBloomValue(addrs iter.Seq[*string]) string {
 	var keys [][]byte
-	for i := range rows {
-		for _, addr := range []*string{rows[i].ChatterEmail, rows[i].FromAddress} {
-			if addr == nil {
-				continue
-			}
-			key, ok := EmailBloomKey(*addr)
-			if !ok {
-				return parquet.KeyValueMetadata(MetaEmailBloom, EmailBloomNonASCII)
-			}
-			keys = append(keys, key)
+	for addr := range addrs {
+		if addr == nil {
+			continue
 		}
+		key, ok := EmailBloomKey(*addr)
+		if !ok {
+			return EmailBloomNonASCII
+		}
+		keys = append(keys, key)
 	}
 	n := max(bloom.NumSplitBlocksOf(int64(len(keys)), emailBloomBitsPerValue), 1)
 	filter := bloom.MakeSplitBlockFilter(make([]byte, n*bloom.BlockSize))
 	for _, k := range keys {
 		filter.Insert(bloom.XXH64{}.Sum64(k))
 	}
-	return parquet.KeyValueMetadata(MetaEmailBloom, base64.StdEncoding.EncodeToString(filter.Bytes()))
+	return base64.StdEncoding.EncodeToString(filter.Bytes())
 }
 
 // DecodeEmailBloom reads a MetaEmailBloom value. ok is false when the

@@ -10,12 +10,12 @@ import (
 	"github.com/arkiv-project/arkiv/schema"
 )
 
-// footerEmailBloom writes rows as an inquiry file and returns its footer's
+// footerEmailBloom writes rows as a file of dataset and returns its footer's
 // MetaEmailBloom value.
-func footerEmailBloom(t *testing.T, rows []schema.InquiryRow) string {
+func footerEmailBloom[T any](t *testing.T, dataset string, rows []T) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteParquet(&buf, schema.DatasetInquiries, "f1", rows); err != nil {
+	if err := WriteParquet(&buf, dataset, "f1", rows); err != nil {
 		t.Fatal(err)
 	}
 	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
@@ -36,7 +36,7 @@ func TestEmailBloom(t *testing.T) {
 	addr := func(s string) *string { return &s }
 	rows := []schema.InquiryRow{{InquiryID: "a", ChatterEmail: addr("Anna.Berg@Example.SE")},
 		{InquiryID: "b", FromAddress: addr("BO@x.se")}, {InquiryID: "c"}}
-	filter, ok := DecodeEmailBloom(footerEmailBloom(t, rows))
+	filter, ok := DecodeEmailBloom(footerEmailBloom(t, schema.DatasetInquiries, rows))
 	if !ok {
 		t.Fatal("an ASCII file's filter does not decode")
 	}
@@ -59,8 +59,13 @@ func TestEmailBloom(t *testing.T) {
 		t.Error("the filter holds every address tried: it rules nothing out")
 	}
 	rows = append(rows, schema.InquiryRow{InquiryID: "d", FromAddress: addr("\u212Aalle@x.se")})
-	if v := footerEmailBloom(t, rows); v != EmailBloomNonASCII {
+	if v := footerEmailBloom(t, schema.DatasetInquiries, rows); v != EmailBloomNonASCII {
 		t.Errorf("a file with a non-ASCII address: footer says %.20q, want %q", v, EmailBloomNonASCII)
+	}
+	surveys := []schema.SurveyRow{{InquiryID: "a", RespondentEmail: addr("Sven@X.se")}, {InquiryID: "b"}}
+	if f, ok := DecodeEmailBloom(footerEmailBloom(t, schema.DatasetSurveys, surveys)); !ok ||
+		!f.Check(bloom.XXH64{}.Sum64([]byte("sven@x.se"))) {
+		t.Error("a survey file's filter does not hold its respondent's address in lower case")
 	}
 	if _, ok := EmailBloomKey("åsa@x.se"); ok {
 		t.Error("a non-ASCII address got a key")

@@ -54,8 +54,8 @@ func layoutOf(dataset string) layout {
 // WriteParquet writes rows as one Parquet file of the dataset: rows sorted
 // for lookup (the caller sorts with SortRows), row groups of RowGroupRows,
 // snappy pages (cheap to write and DuckDB's own default), bloom filters on
-// secondary keys, and the flush id (and, for inquiries, the lower-case
-// e-mail filter of emailbloom.go) in the footer.
+// secondary keys, and the flush id (and, for inquiries and surveys, the
+// lower-case e-mail filter of emailbloom.go) in the footer.
 // extra writer options (e.g. more footer metadata) are applied last.
 func WriteParquet[T any](w io.Writer, dataset, flushID string, rows []T, extra ...parquet.WriterOption) error {
 	lay := layoutOf(dataset)
@@ -79,8 +79,8 @@ func WriteParquet[T any](w io.Writer, dataset, flushID string, rows []T, extra .
 		sorting[i] = parquet.Ascending(c)
 	}
 	opts = append(opts, parquet.SortingWriterConfig(parquet.SortingColumns(sorting...)))
-	if inquiries, ok := any(rows).([]schema.InquiryRow); ok {
-		opts = append(opts, emailBloomOption(inquiries))
+	if v, ok := emailBloomFor(rows); ok {
+		opts = append(opts, parquet.KeyValueMetadata(MetaEmailBloom, v))
 	}
 	opts = append(opts, extra...)
 	pw := parquet.NewGenericWriter[T](w, opts...)
