@@ -450,12 +450,20 @@ func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, 
 	UNION ALL
 	SELECT inquiry_id, max(inquiry_started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
 	WHERE respondent_number IN (SELECT unnest(?::VARCHAR[])) OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
-	GROUP BY inquiry_id`, func(s sources) []any {
+	GROUP BY inquiry_id`, func(s sources) ([]any, error) {
+			// Every file listed counts as scanned: those pruning leaves out
+			// cannot hold a row with the person's identifiers.
 			clear(scanned)
 			for _, f := range append(slices.Clone(s[schema.DatasetInquiries]), s[schema.DatasetSurveys]...) {
 				scanned[f] = true
 			}
-			return []any{s[schema.DatasetInquiries], nums, nums, mails, mails, s[schema.DatasetSurveys], nums, mails}
+			inq, err := e.mayHoldPerson(schema.DatasetInquiries, s[schema.DatasetInquiries], p,
+				"caller_number", "chatter_number")
+			if err != nil {
+				return nil, err
+			}
+			surv, err := e.mayHoldPerson(schema.DatasetSurveys, s[schema.DatasetSurveys], p, "respondent_number")
+			return []any{inq, nums, nums, mails, mails, surv, nums, mails}, err
 		})
 	if err != nil {
 		return nil, err

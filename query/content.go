@@ -34,10 +34,14 @@ func (e *Engine) recordings(ctx context.Context, tenant, inquiryID string) ([]re
 	var out []recordingRow
 	err := e.withSources(ctx, tenant, days, []string{schema.DatasetRecordings}, func(s sources) error {
 		out = nil
+		files, err := e.holding(schema.DatasetRecordings, s[schema.DatasetRecordings], []string{inquiryID})
+		if err != nil {
+			return err
+		}
 		rows, err := e.db.QueryContext(ctx, `SELECT recording_id, content_type, size_bytes, sha256,
 	inquiry_started_at, object FROM read_parquet(?::VARCHAR[], `+hiveOptions+`) WHERE inquiry_id = ?
 	QUALIFY row_number() OVER (PARTITION BY recording_id `+latestOrder()+`) = 1
-	ORDER BY inquiry_started_at, recording_id`, s[schema.DatasetRecordings], inquiryID)
+	ORDER BY inquiry_started_at, recording_id`, files, inquiryID)
 		if err != nil {
 			return dbError("recordings", err)
 		}
@@ -155,13 +159,17 @@ func (e *Engine) ChatLog(ctx context.Context, tenant, inquiryID string, acc Acce
 	var log *ChatLog
 	err := e.withSources(ctx, tenant, days, []string{schema.DatasetChatlogs}, func(s sources) error {
 		log = nil
+		files, err := e.holding(schema.DatasetChatlogs, s[schema.DatasetChatlogs], []string{inquiryID})
+		if err != nil {
+			return err
+		}
 		rows, err := e.db.QueryContext(ctx, `WITH latest AS (
 	SELECT inquiry_started_at, messages FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
 	WHERE inquiry_id = ? `+latestOrder()+` LIMIT 1),
 msgs AS (SELECT inquiry_started_at, unnest(messages) AS m,
 	unnest(generate_series(1, len(messages))) AS i FROM latest)
 SELECT l.inquiry_started_at, msgs.i, msgs.m.at, msgs.m."from", msgs.m.name, msgs.m.text
-FROM latest l LEFT JOIN msgs ON true ORDER BY msgs.i`, s[schema.DatasetChatlogs], inquiryID)
+FROM latest l LEFT JOIN msgs ON true ORDER BY msgs.i`, files, inquiryID)
 		if err != nil {
 			return dbError("chat log", err)
 		}

@@ -169,7 +169,10 @@ func (e *Engine) inquiryDays(ctx context.Context, tenant string, ids []string) (
 	out, err := e.inquiryDaysWhere(ctx, tenant, []string{schema.DatasetInquiries}, "find inquiries",
 		`SELECT inquiry_id, arg_max(started_at, _ingested_at)
 	FROM read_parquet(?::VARCHAR[], `+hiveOptions+`) WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[]))
-	GROUP BY inquiry_id`, func(s sources) []any { return []any{s[schema.DatasetInquiries], ids} })
+	GROUP BY inquiry_id`, func(s sources) ([]any, error) {
+			files, err := e.holding(schema.DatasetInquiries, s[schema.DatasetInquiries], ids)
+			return []any{files, ids}, err
+		})
 	if err != nil {
 		return nil, err
 	}

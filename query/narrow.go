@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/parquet-go/parquet-go/bloom"
+
 	"github.com/arkiv-project/arkiv/schema"
 	"github.com/arkiv-project/arkiv/sinks"
 )
@@ -181,4 +183,52 @@ func (e *Engine) queryStrings(ctx context.Context, op string, b *sqlBuilder) ([]
 		return nil, dbError(op, err)
 	}
 	return out, nil
+}
+
+// holding cuts a file list of dataset to the files that may hold a row of
+// one of the inquiries ids (prune.go). Nothing left is the dataset's empty
+// file: read_parquet of an empty list is an error.
+func (e *Engine) holding(dataset string, files, ids []string) ([]string, error) {
+	kept, err := e.mayHoldAny(files, newProbe("inquiry_id", ids))
+	if err != nil || len(kept) > 0 {
+		return kept, err
+	}
+	return []string{e.emptyFile(dataset)}, nil
+}
+
+// mayHoldPerson keeps the files that may hold a row with one of the
+// person's numbers (in numberColumns) or e-mail addresses (by the files'
+// lower-case e-mail filters).
+func (e *Engine) mayHoldPerson(dataset string, files []string, p *person, numberColumns ...string) ([]string, error) {
+	var probes []probe
+	for _, c := range numberColumns {
+		if len(p.numbers) > 0 {
+			probes = append(probes, newProbe(c, p.numbers))
+		}
+	}
+	var hashes []uint64
+	for _, m := range p.emails {
+		key, ok := sinks.EmailBloomKey(m)
+		if !ok {
+			return files, nil // not plain ASCII: no filter can rule it out
+		}
+		hashes = append(hashes, bloom.XXH64{}.Sum64(key))
+	}
+	var kept []string
+	for _, path := range files {
+		ok, err := e.fileMayHold(path, probes)
+		if err == nil && !ok && len(hashes) > 0 {
+			ok, err = e.emailsMayBeIn(path, hashes)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			kept = append(kept, path)
+		}
+	}
+	if len(kept) == 0 {
+		kept = []string{e.emptyFile(dataset)}
+	}
+	return kept, nil
 }

@@ -386,3 +386,61 @@ func TestWarmPruning(t *testing.T) {
 		t.Error("warming with a cancelled context: no error")
 	}
 }
+
+// TestMayHoldPerson: anonymisation reads only the inquiry and survey files
+// that may hold one of the person's numbers or addresses (any case); the
+// others are left out, and an address that is not ASCII rules nothing out.
+func TestMayHoldPerson(t *testing.T) {
+	l := laketest.NewBuilder(t)
+	day := daysAgo(3, 9)
+	l.Inquiries("t01", phone("byNumber", day, "+46701112233"))
+	l.Inquiries("t01", chat("byEmail", day, "Anna", "Anna.Berg@Example.SE"))
+	l.Inquiries("t01", phone("neither", day, "+46709990000"))
+	survey := func(id string, number, email *string) schema.SurveyRow {
+		return schema.SurveyRow{SurveyID: "s-" + id, SurveyType: "csat", SessionID: "x", InquiryID: id,
+			InquiryStartedAt: day, Score: 3, RespondentNumber: number, RespondentEmail: email, Meta: meta(day)}
+	}
+	l.Surveys("t01", survey("sNumber", sp("+46701112233"), nil))
+	l.Surveys("t01", survey("sEmail", nil, sp("ANNA.BERG@example.se")))
+	l.Surveys("t01", survey("sNeither", sp("+46709990000"), sp("bo@example.se")))
+	e, err := Open(l.Dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p, err := e.normalisePerson("t01", Person{Numbers: []string{"070-111 22 33"}, Emails: []string{"anna.berg@example.se"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := func(ds string, numberColumn string, p *person) []string {
+		t.Helper()
+		files, err := e.files(ds, "t01", dayRange{}, sinks.ParquetSuffix)
+		if err != nil || len(files) != 3 {
+			t.Fatalf("files %v, %v", files, err)
+		}
+		kept, err := e.mayHoldPerson(ds, files, p, numberColumn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, f := range kept {
+			var id string
+			if err := e.db.QueryRow(`SELECT min(inquiry_id) FROM read_parquet(?)`, f).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got := held(schema.DatasetInquiries, "caller_number", p); !slices.Equal(got, []string{"byEmail", "byNumber"}) {
+		t.Errorf("inquiry files kept hold %v, want byEmail and byNumber", got)
+	}
+	if got := held(schema.DatasetSurveys, "respondent_number", p); !slices.Equal(got, []string{"sEmail", "sNumber"}) {
+		t.Errorf("survey files kept hold %v, want sEmail and sNumber", got)
+	}
+	p.emails = append(p.emails, "åsa@example.se")
+	if got := held(schema.DatasetSurveys, "respondent_number", p); len(got) != 3 {
+		t.Errorf("with a non-ASCII address, %v kept; want every file", got)
+	}
+}

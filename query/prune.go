@@ -49,7 +49,7 @@ type chunkFacts struct {
 
 // prunedColumns are the flat columns whose facts are kept.
 var prunedColumns = map[string]bool{"inquiry_id": true, "caller_number": true, "chatter_number": true,
-	"session_id": true}
+	"session_id": true, "respondent_number": true}
 
 // maxCachedFacts bounds the facts cache; past it the cache starts afresh.
 const maxCachedFacts = 400_000
@@ -200,15 +200,30 @@ func (e *Engine) mayHoldEmail(files []string, addr string) ([]string, error) {
 	hash := bloom.XXH64{}.Sum64(key)
 	var out []string
 	for _, path := range files {
-		ff, err := e.factsOf(path)
+		ok, err := e.emailsMayBeIn(path, []uint64{hash})
 		if err != nil {
 			return nil, err
 		}
-		if ff.emails == nil || ff.emails.Check(hash) {
+		if ok {
 			out = append(out, path)
 		}
 	}
 	return out, nil
+}
+
+// emailsMayBeIn reports whether a file may hold one of the lower-case
+// e-mail keys whose hashes are given, by its footer's e-mail filter.
+func (e *Engine) emailsMayBeIn(path string, hashes []uint64) (bool, error) {
+	ff, err := e.factsOf(path)
+	if err != nil || ff.emails == nil {
+		return err == nil, err
+	}
+	for _, h := range hashes {
+		if ff.emails.Check(h) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // factsOf returns a file's facts, from the cache when it has them.

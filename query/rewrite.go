@@ -99,9 +99,13 @@ func (e *Engine) mediaOf(ctx context.Context, tenant string, ids []string) ([]st
 	}
 	err := e.withSources(ctx, tenant, dayRange{}, []string{schema.DatasetRecordings}, func(s sources) error {
 		objects = objects[:0]
+		files, err := e.holding(schema.DatasetRecordings, s[schema.DatasetRecordings], ids)
+		if err != nil {
+			return err
+		}
 		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT inquiry_id, recording_id, inquiry_started_at
 	FROM read_parquet(?::VARCHAR[], `+hiveOptions+`) WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[]))
-	ORDER BY ALL`, s[schema.DatasetRecordings], ids)
+	ORDER BY ALL`, files, ids)
 		if err != nil {
 			return dbError("find recordings", err)
 		}
@@ -126,11 +130,15 @@ func (e *Engine) mediaOf(ctx context.Context, tenant string, ids []string) ([]st
 // args gives its arguments for the sources. It returns each inquiry's day,
 // that of its first row. op names the search in errors.
 func (e *Engine) inquiryDaysWhere(ctx context.Context, tenant string, datasets []string, op, q string,
-	args func(s sources) []any) (map[string]string, error) {
+	args func(s sources) ([]any, error)) (map[string]string, error) {
 	out := map[string]string{}
 	err := e.withSources(ctx, tenant, dayRange{}, datasets, func(s sources) error {
 		clear(out)
-		rows, err := e.db.QueryContext(ctx, q, args(s)...)
+		a, err := args(s)
+		if err != nil {
+			return err
+		}
+		rows, err := e.db.QueryContext(ctx, q, a...)
 		if err != nil {
 			return dbError(op, err)
 		}
