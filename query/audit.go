@@ -106,35 +106,35 @@ const AuditLogSuffix = sinks.AuditLogSuffix
 // under the tenant's audit lock so that sealing never loses it
 // (sinks.AppendAudit). Any failure refuses the content.
 func (e *Engine) appendAudit(tenant, day, inquiryID string, acc Access) error {
-	kind := schema.ActorAdmin
-	if acc.Support {
-		kind = schema.ActorSupport
-	}
-	row := schema.AuditRow{Time: e.now().UTC().Truncate(time.Microsecond), Tenant: tenant, Actor: acc.Actor,
-		ActorKind: kind, Action: string(acc.Action), InquiryID: inquiryID, RequestID: acc.RequestID}
-	if err := sinks.AppendAudit(e.fs, day, e.host, row); err != nil {
-		e.log.Error("audit entry could not be written; content refused", "tenant", tenant,
-			"inquiry_id", inquiryID, "action", acc.Action, "error", err)
-		return fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
-	}
-	e.log.Info("content access", "tenant", tenant, "inquiry_id", inquiryID, "action", acc.Action,
-		"actor_kind", kind, "request_id", acc.RequestID)
-	return nil
+	return e.auditInquiries(tenant, acc, map[string]string{inquiryID: day}, []string{inquiryID}, acc.Action)
 }
 
 // auditInquiries makes one audit entry per inquiry and action durable, each
 // in its inquiry's day (days: inquiry id -> day), before the content is
-// changed; it stops at the first that cannot be written.
+// changed or served, all in one batch (sinks.AppendAuditBatch); if they
+// cannot be written the content is refused.
 func (e *Engine) auditInquiries(tenant string, acc Access, days map[string]string, ids []string,
 	actions ...Action) error {
+	kind := schema.ActorAdmin
+	if acc.Support {
+		kind = schema.ActorSupport
+	}
+	now := e.now().UTC().Truncate(time.Microsecond)
+	entries := make([]sinks.AuditEntry, 0, len(ids)*len(actions))
 	for _, id := range ids {
 		for _, a := range actions {
-			entry := acc
-			entry.Action = a
-			if err := e.appendAudit(tenant, days[id], id, entry); err != nil {
-				return err
-			}
+			entries = append(entries, sinks.AuditEntry{Day: days[id], Row: schema.AuditRow{Time: now, Tenant: tenant,
+				Actor: acc.Actor, ActorKind: kind, Action: string(a), InquiryID: id, RequestID: acc.RequestID}})
 		}
+	}
+	if err := sinks.AppendAuditBatch(e.fs, e.host, entries); err != nil {
+		e.log.Error("audit entries could not be written; content refused", "tenant", tenant,
+			"inquiries", len(ids), "actions", actions, "error", err)
+		return fmt.Errorf("%w: %v", ErrAuditUnavailable, err)
+	}
+	for _, en := range entries {
+		e.log.Info("content access", "tenant", tenant, "inquiry_id", en.Row.InquiryID, "action", en.Row.Action,
+			"actor_kind", kind, "request_id", acc.RequestID)
 	}
 	return nil
 }

@@ -34,7 +34,10 @@ func BenchmarkAppendAudit(b *testing.B) {
 					err = AppendAudit(d, day, "log-bench.jsonl", benchRow(i))
 				} else {
 					line, _ := json.Marshal(benchRow(i))
-					err = appendLine(dir, filepath.Join(dir, "log-bench.jsonl"), append(line, '\n'))
+					var paths []string
+					if paths, err = appendLine(dir, filepath.Join(dir, "log-bench.jsonl"), append(line, '\n')); err == nil {
+						err = syncPaths(paths)
+					}
 				}
 				if err != nil {
 					b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -71,41 +72,88 @@ func IsLiveAuditLog(name string) bool {
 
 // AppendAudit makes one audit entry durable: under the tenant's audit lock
 // it appends the entry as one JSON line to the live log logName of the
-// partition of day (creating the folders, fsynced, if needed) and fsyncs
-// it. If the log does not end with a newline (a crash cut an append short)
+// partition of day (creating the folders if needed) and fsyncs it (and the
+// folders it changed). If the log does not end with a newline (a crash cut an append short)
 // the entry starts on a line of its own, so it stays readable.
 func AppendAudit(d DirFS, day, logName string, row schema.AuditRow) error {
-	if !schema.ValidTenantID(row.Tenant) {
-		return fmt.Errorf("audit entry: tenant %q: %w", row.Tenant, ErrBadPath)
-	}
-	if _, err := time.Parse(time.DateOnly, day); err != nil || len(day) != len(time.DateOnly) {
-		return fmt.Errorf("audit entry: day %q: %w", day, ErrBadPath)
+	return AppendAuditBatch(d, logName, []AuditEntry{{Day: day, Row: row}})
+}
+
+// AuditEntry is one audit entry and the day of the partition it goes to.
+type AuditEntry struct {
+	Day string
+	Row schema.AuditRow
+}
+
+// AppendAuditBatch makes several audit entries of one tenant durable
+// together, as AppendAudit does one: each is appended to the live log
+// logName of its day's partition, all under one hold of the tenant's audit
+// lock, then the logs and the folders that changed are fsynced, several at
+// once and each once, before it returns.
+// On an error, entries may or may not have been written.
+func AppendAuditBatch(d DirFS, logName string, entries []AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
 	}
 	if !IsLiveAuditLog(logName) || strings.ContainsAny(logName, `/\`) || strings.HasPrefix(logName, ".") {
 		return fmt.Errorf("audit log name %q: %w", logName, ErrBadPath)
 	}
-	line, err := json.Marshal(row)
-	if err != nil {
-		return fmt.Errorf("audit entry: %w", err)
+	tenant := entries[0].Row.Tenant
+	lines := make([][]byte, len(entries))
+	for i, e := range entries {
+		line, err := auditLine(e, tenant)
+		if err != nil {
+			return err
+		}
+		lines[i] = line
 	}
-	release, err := d.Lock(AuditLock(row.Tenant))
+	release, err := d.Lock(AuditLock(tenant))
 	if err != nil {
 		return fmt.Errorf("lock the audit log: %w", err)
 	}
-	dir := d.path(PartitionDir(schema.DatasetAudit, row.Tenant, day))
-	err = appendLine(dir, filepath.Join(dir, logName), append(line, '\n'))
+	var toSync []string
+	for i, e := range entries {
+		dir := d.path(PartitionDir(schema.DatasetAudit, tenant, e.Day))
+		var paths []string
+		if paths, err = appendLine(dir, filepath.Join(dir, logName), lines[i]); err != nil {
+			break
+		}
+		toSync = append(toSync, paths...)
+	}
+	if err == nil {
+		err = syncPaths(toSync)
+	}
 	return errors.Join(err, release())
 }
 
-// appendLine appends line to the file name in dir (created if missing) and
-// fsyncs it, and dir when the file is new.
-func appendLine(dir, name string, line []byte) error {
-	if err := mkdirAllSynced(dir); err != nil {
-		return err
+// auditLine validates an entry of tenant's batch and encodes it as one
+// JSON line.
+func auditLine(e AuditEntry, tenant string) ([]byte, error) {
+	if !schema.ValidTenantID(e.Row.Tenant) || e.Row.Tenant != tenant {
+		return nil, fmt.Errorf("audit entry: tenant %q: %w", e.Row.Tenant, ErrBadPath)
+	}
+	if _, err := time.Parse(time.DateOnly, e.Day); err != nil || len(e.Day) != len(time.DateOnly) {
+		return nil, fmt.Errorf("audit entry: day %q: %w", e.Day, ErrBadPath)
+	}
+	line, err := json.Marshal(e.Row)
+	if err != nil {
+		return nil, fmt.Errorf("audit entry: %w", err)
+	}
+	return append(line, '\n'), nil
+}
+
+// appendLine appends line to the file name in dir (created, with its
+// folders, if missing), without syncing; it returns what must be fsynced
+// to make the line durable: the file, and the folders whose entries it
+// changed.
+func appendLine(dir, name string, line []byte) ([]string, error) {
+	toSync, err := mkdirAllUnsynced(dir)
+	if err != nil {
+		return nil, err
 	}
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fi, err := f.Stat()
 	if err == nil && fi.Size() > 0 {
@@ -114,16 +162,39 @@ func appendLine(dir, name string, line []byte) error {
 	if err == nil {
 		_, err = f.Write(line)
 	}
-	if err == nil {
-		err = f.Sync()
+	if err = errors.Join(err, f.Close()); err != nil {
+		return nil, err
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if fi.Size() == 0 {
+		toSync = append(toSync, dir) // new (or empty) file: its name too
 	}
-	if err == nil && fi.Size() == 0 {
-		err = syncDir(dir) // new (or empty) file: make its name durable
+	return append(toSync, name), nil
+}
+
+// syncers bounds the fsyncs of one batch run at once: concurrent fsyncs
+// share the filesystem's journal commits.
+const syncers = 8
+
+// syncPaths fsyncs every path once, several at a time.
+func syncPaths(paths []string) error {
+	slices.Sort(paths)
+	paths = slices.Compact(paths)
+	errs := make([]error, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(syncers, len(paths)) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = fsyncPath(paths[i])
+			}
+		})
 	}
-	return err
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // afterNewline prefixes line with a newline unless the file (of size
@@ -139,29 +210,32 @@ func afterNewline(f *os.File, size int64, line []byte) ([]byte, error) {
 	return append([]byte{'\n'}, line...), nil
 }
 
-// mkdirAllSynced makes a folder and its missing parents, fsyncing each
-// parent whose entries changed, so the folder survives a crash.
-func mkdirAllSynced(dir string) error {
+// mkdirAllUnsynced makes a folder and its missing parents; it returns the
+// parents whose entries changed, to fsync for the folder to survive a crash.
+func mkdirAllUnsynced(dir string) ([]string, error) {
 	if fi, err := os.Stat(dir); err == nil {
 		if !fi.IsDir() {
-			return fmt.Errorf("%s: not a directory", dir)
+			return nil, fmt.Errorf("%s: not a directory", dir)
 		}
-		return nil
+		return nil, nil
 	}
+	var changed []string
 	parent := filepath.Dir(dir)
 	if parent != dir {
-		if err := mkdirAllSynced(parent); err != nil {
-			return err
+		var err error
+		if changed, err = mkdirAllUnsynced(parent); err != nil {
+			return nil, err
 		}
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
+		return nil, err
 	}
-	return syncDir(parent)
+	return append(changed, parent), nil
 }
 
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
+// fsyncPath fsyncs a file or folder.
+func fsyncPath(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}

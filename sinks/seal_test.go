@@ -588,3 +588,45 @@ func TestSealWaitsForIdleLogs(t *testing.T) {
 		t.Error("entries changed")
 	}
 }
+
+// TestAppendAuditBatch: a batch's entries land in their days' partitions,
+// each once; a batch with an entry of another tenant or a bad day writes
+// nothing.
+func TestAppendAuditBatch(t *testing.T) {
+	dir := t.TempDir()
+	d := sinks.DirFS{Root: dir}
+	entry := func(tenant string, day int, id string) sinks.AuditEntry {
+		return sinks.AuditEntry{Day: auditDay(day), Row: schema.AuditRow{Time: auditStart, Tenant: tenant,
+			Actor: "admin", ActorKind: schema.ActorAdmin, Action: "anonymise", InquiryID: id, RequestID: "r1"}}
+	}
+	batch := []sinks.AuditEntry{entry("t1", 0, "a"), entry("t1", 5, "b"), entry("t1", 0, "c"), entry("t1", 9, "d")}
+	if err := sinks.AppendAuditBatch(d, "log-h.jsonl", batch); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, day := range []int{0, 5, 9} {
+		part, err := sinks.ReadAuditPartition(d, sinks.PartitionDir(schema.DatasetAudit, "t1", auditDay(day)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range part.Rows {
+			got[auditDay(day)] = append(got[auditDay(day)], r.InquiryID)
+		}
+	}
+	want := map[string][]string{auditDay(0): {"a", "c"}, auditDay(5): {"b"}, auditDay(9): {"d"}}
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("entries by day %v, want %v", got, want)
+	}
+	for _, bad := range [][]sinks.AuditEntry{
+		{entry("t1", 20, "x"), entry("t2", 20, "y")},
+		{entry("t1", 20, "x"), {Day: "2026-02-30", Row: entry("t1", 0, "z").Row}},
+		{entry("t1", 20, "x"), {Day: "../../x", Row: entry("t1", 0, "z").Row}},
+	} {
+		if err := sinks.AppendAuditBatch(d, "log-h.jsonl", bad); !errors.Is(err, sinks.ErrBadPath) {
+			t.Errorf("bad batch: %v, want ErrBadPath", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, sinks.PartitionDir(schema.DatasetAudit, "t1", auditDay(20)))); !os.IsNotExist(err) {
+		t.Errorf("a refused batch wrote its good entries: %v", err)
+	}
+}
