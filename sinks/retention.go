@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/arkiv-project/arkiv/config"
@@ -516,24 +515,13 @@ func (l *Lake) emptyTrash(names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	errs := make([]error, len(names))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(trashRemovers, len(names)) {
-		wg.Go(func() {
-			for i := range next {
-				if err := l.fs.RemoveAll(names[i]); err != nil {
-					errs[i] = fmt.Errorf("remove trash entry %s: %w", names[i], err)
-				}
-			}
-		})
-	}
-	for i := range names {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := inParallel(len(names), trashRemovers, func(i int) error {
+		if err := l.fs.RemoveAll(names[i]); err != nil {
+			return fmt.Errorf("remove trash entry %s: %w", names[i], err)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if err := l.fs.SyncDir(TrashDir); err != nil {

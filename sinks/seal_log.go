@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -179,22 +178,7 @@ const syncers = 8
 func syncPaths(paths []string) error {
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
-	errs := make([]error, len(paths))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(syncers, len(paths)) {
-		wg.Go(func() {
-			for i := range next {
-				errs[i] = fsyncPath(paths[i])
-			}
-		})
-	}
-	for i := range paths {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
+	return inParallel(len(paths), syncers, func(i int) error { return fsyncPath(paths[i]) })
 }
 
 // afterNewline prefixes line with a newline unless the file (of size
