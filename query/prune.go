@@ -45,6 +45,11 @@ type chunkFacts struct {
 	allNull  bool   // no non-null value at all
 	bloomOff int64  // header and bitset of the bloom filter; 0: none
 	bloomLen int64
+	// bloom is the chunk's bloom filter when the cache holds it (nil: read
+	// it from the file), and noBloom that the file's filter is of a kind
+	// that cannot be checked here.
+	bloom   bloom.SplitBlockFilter
+	noBloom bool
 }
 
 // prunedColumns are the flat columns whose facts are kept.
@@ -54,15 +59,38 @@ var prunedColumns = map[string]bool{"inquiry_id": true, "caller_number": true, "
 // maxCachedFacts bounds the facts cache; past it the cache starts afresh.
 const maxCachedFacts = 400_000
 
+// maxCachedBlooms bounds the bytes of bloom filters the facts cache holds
+// (10 bits a value: about 1.25 bytes per row and filtered column, some 60
+// MB for a lake of 10M inquiries). Past it, filters are read from their
+// files at each check, as they are for files read before the budget ran
+// out.
+const maxCachedBlooms = 256 << 20
+
 // factCache keeps the facts of files already read, by absolute path. Lake
 // files are immutable and never reuse a name; size and modification time
 // are checked anyway.
 type factCache struct {
-	mu sync.Mutex
-	m  map[string]*fileFacts
+	mu          sync.Mutex
+	m           map[string]*fileFacts
+	blooms      int64 // bytes of bloom filters held by the facts in m
+	bloomBudget int64 // the most blooms may be
 }
 
-func newFactCache() *factCache { return &factCache{m: map[string]*fileFacts{}} }
+func newFactCache() *factCache {
+	return &factCache{m: map[string]*fileFacts{}, bloomBudget: maxCachedBlooms}
+}
+
+// reserveBlooms reports whether n more bytes of bloom filters may be
+// cached, and counts them if so.
+func (c *factCache) reserveBlooms(n int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.blooms+n > c.bloomBudget {
+		return false
+	}
+	c.blooms += n
+	return true
+}
 
 func (c *factCache) get(path string, fi os.FileInfo) *fileFacts {
 	c.mu.Lock()
@@ -79,6 +107,7 @@ func (c *factCache) put(path string, ff *fileFacts) {
 	defer c.mu.Unlock()
 	if len(c.m) >= maxCachedFacts {
 		clear(c.m)
+		c.blooms = 0
 	}
 	c.m[path] = ff
 }
@@ -244,12 +273,58 @@ func (e *Engine) factsOf(path string) (*fileFacts, error) {
 		return nil, err
 	}
 	ff, err := readFacts(f, fi)
+	if err == nil {
+		err = e.facts.loadBlooms(f, ff)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read the metadata of %s: %w", path, err)
 	}
 	e.facts.put(path, ff)
 	return ff, nil
 }
+
+// loadBlooms reads the bloom filters of a file's facts into them, while
+// the cache's budget lasts (one read: the filters sit together before the
+// footer).
+func (c *factCache) loadBlooms(f io.ReaderAt, ff *fileFacts) error {
+	lo, hi := int64(-1), int64(0)
+	for _, g := range ff.groups {
+		for _, cf := range g {
+			if cf.bloomOff > 0 {
+				if lo < 0 || cf.bloomOff < lo {
+					lo = cf.bloomOff
+				}
+				hi = max(hi, cf.bloomOff+cf.bloomLen)
+			}
+		}
+	}
+	if lo < 0 || hi-lo > maxBloomSpan || !c.reserveBlooms(hi-lo) {
+		return nil
+	}
+	span := make([]byte, hi-lo)
+	if _, err := f.ReadAt(span, lo); err != nil {
+		return fmt.Errorf("read bloom filters: %w", err)
+	}
+	for _, g := range ff.groups {
+		for col, cf := range g {
+			if cf.bloomOff == 0 {
+				continue
+			}
+			filter, err := readBloom(bytes.NewReader(span[cf.bloomOff-lo:]), chunkFacts{bloomLen: cf.bloomLen})
+			if err != nil {
+				return err
+			}
+			cf.bloom, cf.noBloom = filter, filter == nil
+			g[col] = cf
+		}
+	}
+	return nil
+}
+
+// maxBloomSpan is the most bytes a file's bloom filters may span for the
+// cache to hold them; the filters of a file past it are read one at a time
+// at each check.
+const maxBloomSpan = 4 << 20
 
 // lazyFile opens its file on the first read: most checks are settled by
 // cached facts and need no bloom filter from the file.
@@ -295,12 +370,15 @@ func chunkMayHold(f io.ReaderAt, g map[string]chunkFacts, p probe) (bool, error)
 	if len(inRange) == 0 {
 		return false, nil
 	}
-	if cf.bloomOff == 0 {
+	if cf.bloomOff == 0 || cf.noBloom {
 		return true, nil
 	}
-	filter, err := readBloom(f, cf)
-	if err != nil || filter == nil {
-		return true, err
+	filter := cf.bloom
+	if filter == nil {
+		var err error
+		if filter, err = readBloom(f, cf); err != nil || filter == nil {
+			return true, err
+		}
 	}
 	for _, i := range inRange {
 		if filter.Check(p.hashes[i]) {
