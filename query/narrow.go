@@ -2,9 +2,6 @@ package query
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -71,7 +68,7 @@ func (e *Engine) narrow(ctx context.Context, tenant string, days dayRange, s sou
 		n.s[ds] = kept
 	}
 	if recs := n.s[schema.DatasetRecordings]; len(ids) > 0 && recs[0] != e.emptyFile(schema.DatasetRecordings) {
-		n.media, err = e.candidateMedia(ctx, tenant, days, recs, ids)
+		n.media, err = e.candidateMedia(tenant, days, recs, ids)
 	}
 	return n, err
 }
@@ -119,49 +116,55 @@ func (e *Engine) candidateIDs(ctx context.Context, files []string, f *Filter, rf
 	return e.queryStrings(ctx, "search", b)
 }
 
-// candidateMedia lists, of the objects that the candidates' recording rows
-// name, those that mediaObjects would list: existing objects of the
-// tenant's media partitions in range, with a valid name.
-func (e *Engine) candidateMedia(ctx context.Context, tenant string, days dayRange, recFiles, ids []string) ([]string, error) {
-	b := &sqlBuilder{}
-	b.add(`SELECT DISTINCT object FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
-	WHERE inquiry_id IN (SELECT unnest(?::VARCHAR[]))`, recFiles, ids)
-	objects, err := e.queryStrings(ctx, "search: find recordings", b)
-	if err != nil {
-		return nil, err
+// candidateMedia lists the media objects of the candidates ids, as
+// mediaObjects would list them: those of the days of recFiles (the
+// recording files that may hold a candidate's row) named after one of the
+// ids (sinks.MediaObject). A recording row and its object are in the
+// partition of the same day, the inquiry's. An id that is another's prefix
+// up to a dash may add objects of other inquiries: the search query only
+// joins the objects its candidates' rows name.
+func (e *Engine) candidateMedia(tenant string, days dayRange, recFiles, ids []string) ([]string, error) {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
 	}
 	out := []string{}
-	for _, obj := range objects {
-		ok, err := e.mediaListed(tenant, days, obj)
+	seen := map[string]bool{}
+	for _, path := range recFiles {
+		day, ok := partitionDay(path)
+		if !ok || seen[day] || !days.contains(day) {
+			continue
+		}
+		seen[day] = true
+		objects, err := e.mediaObjects(tenant, dayRange{from: day, to: day})
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			out = append(out, obj)
+		for _, obj := range objects {
+			if namedAfterOneOf(obj, want) {
+				out = append(out, obj)
+			}
 		}
 	}
 	return out, nil
 }
 
-// mediaListed reports whether mediaObjects(tenant, days) would list obj.
-func (e *Engine) mediaListed(tenant string, days dayRange, obj string) (bool, error) {
-	parts := strings.Split(obj, "/")
-	if len(parts) != 4 || parts[0] != sinks.MediaDataset || parts[1] != "tenant="+tenant {
-		return false, nil
+// namedAfterOneOf reports whether a media object's name is one of the
+// inquiry ids followed by a dash.
+func namedAfterOneOf(obj string, ids map[string]bool) bool {
+	name := obj[strings.LastIndexByte(obj, '/')+1:]
+	for i := range len(name) {
+		if name[i] == '-' && ids[name[:i]] {
+			return true
+		}
 	}
-	day, ok := strings.CutPrefix(parts[2], "date=")
-	if !ok || !validDay(day) || !days.contains(day) || !strings.HasSuffix(parts[3], sinks.MediaSuffix) ||
-		!fileName.MatchString(parts[3]) {
-		return false, nil
-	}
-	fi, err := os.Lstat(filepath.Join(e.dir, filepath.FromSlash(obj)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return !fi.IsDir(), nil
+	return false
+}
+
+// partitionDay is the day of a data file's date= folder.
+func partitionDay(path string) (string, bool) {
+	day, ok := strings.CutPrefix(filepath.Base(filepath.Dir(path)), "date=")
+	return day, ok && validDay(day)
 }
 
 // queryStrings runs a query whose rows are one string each.

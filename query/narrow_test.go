@@ -158,6 +158,21 @@ func TestPruning(t *testing.T) {
 	if !strings.HasSuffix(big, "test-0001.parquet") {
 		big = files[1]
 	}
+	checkPruning(t, e, files, big)
+	e.facts = &factCache{m: map[string]*fileFacts{}} // no room for bloom filters
+	checkPruning(t, e, files, big)
+	if err := os.Remove(big); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.mayHoldAny(files, newProbe("inquiry_id", []string{"x"})); err == nil {
+		t.Error("pruning a file that vanished: no error (the search would not retry on a fresh list)")
+	}
+}
+
+// checkPruning checks TestPruning's cases, and that the bloom filters the
+// cases need are cached exactly when the cache has room for them.
+func checkPruning(t *testing.T, e *Engine, files []string, big string) {
+	t.Helper()
 	cases := []struct {
 		name string
 		p    []probe
@@ -177,14 +192,37 @@ func TestPruning(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%s: kept %v, want %v", c.name, got, c.want)
+			t.Errorf("budget %d: %s: kept %v, want %v", e.facts.bloomBudget, c.name, got, c.want)
 		}
 	}
-	if err := os.Remove(big); err != nil {
+	ff, err := e.factsOf(big)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.mayHoldAny(files, newProbe("inquiry_id", []string{"x"})); err == nil {
-		t.Error("pruning a file that vanished: no error (the search would not retry on a fresh list)")
+	cf := ff.groups[0]["chatter_number"]
+	if cached := cf.bloom != nil; cf.bloomOff == 0 || cached != (e.facts.bloomBudget > 0) {
+		t.Errorf("budget %d: chatter_number's bloom filter at %d, cached %v", e.facts.bloomBudget, cf.bloomOff, cached)
+	}
+}
+
+// TestCandidateMediaNames: a media object is a candidate's when its name
+// is the candidate's id and a dash, ids with dashes of their own included.
+func TestCandidateMediaNames(t *testing.T) {
+	ids := map[string]bool{"q1": true, "a-b": true}
+	cases := map[string]bool{
+		"media/tenant=t01/date=2026-01-02/q1-r1.mp3":   true,
+		"media/tenant=t01/date=2026-01-02/a-b-r9.mp3":  true,
+		"media/tenant=t01/date=2026-01-02/q10-r1.mp3":  false,
+		"media/tenant=t01/date=2026-01-02/a-r1.mp3":    false,
+		"media/tenant=t01/date=2026-01-02/q1.mp3":      false,
+		"media/tenant=t01/date=2026-01-02/-q1-r1.mp3":  false,
+		"media/tenant=t01/date=2026-01-02/xq1-r1.mp3":  false,
+		"media/tenant=t01/date=2026-01-02/a-b-c-d.mp3": true,
+	}
+	for obj, want := range cases {
+		if got := namedAfterOneOf(obj, ids); got != want {
+			t.Errorf("%s: candidate's %v, want %v", obj, got, want)
+		}
 	}
 }
 
