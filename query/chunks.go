@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arkiv-project/arkiv/schema"
+	"github.com/arkiv-project/arkiv/sinks"
 )
 
 // Exports in chunks. One search query over a whole range sorts and
@@ -16,38 +17,62 @@ import (
 // DuckDB holds about a gigabyte. An export (EachInquiry) therefore runs the
 // unchanged search query over consecutive runs of days, newest first, each
 // reading the inquiry files of its days (and, for the joins, every
-// recording, chat log and survey file of the range): memory follows the
-// chunk, not the export. The rows and their order are those of the one
-// query, provided that each inquiry row lies in the partition of its start
-// day and no inquiry has versions in two partitions; one cheap query
-// checks both first, and the export runs as one query when either fails.
+// recording, chat log and survey file of the range, and every media
+// object): memory follows the chunk, not the export. The rows and their
+// order are those of the one query, provided that each inquiry row lies in
+// the partition of its start day and no inquiry has versions in two
+// partitions; one cheap query checks both first, and the export runs as
+// one query when either fails. When, as ingest writes them, the content
+// rows and media objects lie in their inquiry's day too, a chunk reads
+// only its own days' content files and binds only their media objects.
 
 // defaultChunkBytes is how many bytes of inquiry files one chunk reads at
-// most (about 40,000 rows; Engine.chunkBytes); a day is never split.
-const defaultChunkBytes = 4 << 20
+// most (about 25,000 rows; Engine.chunkBytes); a day is never split. DuckDB
+// holds some 100 MB for a query of that size (its window, sort and joins),
+// half again as much at twice the size.
+const defaultChunkBytes = 2 << 20
 
-// chunk is one query of an export: its time range and file lists.
+// chunk is one query of an export: its time range, file lists and the
+// media objects that count as present.
 type chunk struct {
 	f Filter
 	s sources
+	// days are the partition days whose content files it reads, when it
+	// reads only those of its own days (nil: all of the range). Its media
+	// objects are then those of these days too.
+	days  map[string]bool
+	media []string
+}
+
+// withMedia gives each chunk the media objects its recordings can name:
+// those of its days when it has days, else all. Each query then binds a
+// list of the size of its days, not of the whole range's.
+func withMedia(chunks []chunk, media []string) []chunk {
+	for i := range chunks {
+		chunks[i].media = media
+		if chunks[i].days != nil {
+			chunks[i].media = append([]string{}, filesOfDays(media, chunks[i].days)...)
+		}
+	}
+	return chunks
 }
 
 // exportChunks plans an export's queries, newest first.
 func (e *Engine) exportChunks(ctx context.Context, s sources, f *Filter) ([]chunk, error) {
 	days, err := daysOfFiles(s[schema.DatasetInquiries])
 	if err != nil || len(days) < 2 {
-		return []chunk{{*f, s}}, err
+		return []chunk{{f: *f, s: s}}, err
 	}
 	var total int64
 	for _, d := range days {
 		total += d.bytes
 	}
 	if total <= e.chunkBytes {
-		return []chunk{{*f, s}}, nil
+		return []chunk{{f: *f, s: s}}, nil
 	}
 	ok, contentToo, err := e.partitionedByDay(ctx, s, f)
 	if err != nil || !ok {
-		return []chunk{{*f, s}}, err
+		return []chunk{{f: *f, s: s}}, err
 	}
 	var out []chunk
 	for i := 0; i < len(days); {
@@ -108,6 +133,9 @@ func (e *Engine) newChunk(s sources, f *Filter, days []dayFiles, byDay bool) chu
 	for _, d := range days {
 		in[d.day.Format(time.DateOnly)] = true
 	}
+	if byDay {
+		c.days = in
+	}
 	for ds, files := range s {
 		c.s[ds] = files
 		if ds == schema.DatasetInquiries || byDay {
@@ -140,37 +168,45 @@ func filesOfDays(files []string, days map[string]bool) []string {
 // partitionedByDay checks what chunking relies on, over the rows of the
 // range: every inquiry row lies in the partition of its start's UTC day,
 // and no inquiry has rows in two partitions (ok); and every recording, chat
-// log and survey row of those inquiries lies in its inquiry's partition
-// (contentToo), so that a chunk need not read the other days' content.
-// The checks stream or join against the (small) content: they do not hold
-// the range's rows.
+// log and survey row of those inquiries lies in its inquiry's partition,
+// and every recording's object in the media folder of its row's day
+// (contentToo), so that a chunk need not read the other days' content nor
+// bind the other days' media objects. The checks stream or join against
+// the (small) content: they do not hold the range's rows. Inquiries are
+// told apart by a hash of their id, a fraction of the memory of the ids: a
+// collision can only fail a check (the export then runs as one query, or
+// reads all content), never pass one wrongly.
 func (e *Engine) partitionedByDay(ctx context.Context, s sources, f *Filter) (ok, contentToo bool, err error) {
 	const src = "read_parquet(?::VARCHAR[], " + hiveOptions + ")"
 	inq := s[schema.DatasetInquiries]
-	misplaced := &sqlBuilder{}
-	misplaced.add(`SELECT count(*) FROM `+src+` WHERE date <> CAST(timezone('UTC', started_at) AS DATE)`, inq)
-	twice := &sqlBuilder{}
-	twice.add(`SELECT count(*) FROM (SELECT inquiry_id FROM `+src+` WHERE true`, inq)
+	own := &sqlBuilder{}
+	own.add(`SELECT count(*) FILTER (WHERE misplaced > 0 OR first <> last) FROM (SELECT hash(inquiry_id) AS h,
+	min(date) AS first, max(date) AS last,
+	count(*) FILTER (WHERE date <> CAST(timezone('UTC', started_at) AS DATE)) AS misplaced
+	FROM `+src+` WHERE true`, inq)
 	content := &sqlBuilder{}
-	content.add(`SELECT count(*) FROM (SELECT inquiry_id, date AS day FROM `+src+` UNION ALL
-	SELECT inquiry_id, date FROM `+src+` UNION ALL SELECT inquiry_id, date FROM `+src+`) c
-	JOIN `+src+` i USING (inquiry_id) WHERE c.day <> i.date`, s[schema.DatasetRecordings],
-		s[schema.DatasetChatlogs], s[schema.DatasetSurveys], inq)
-	for _, b := range []*sqlBuilder{misplaced, twice, content} {
+	content.add(`SELECT count(*) FROM (SELECT hash(inquiry_id) AS h, date AS day FROM `+src+` UNION ALL
+	SELECT hash(inquiry_id), date FROM `+src+` UNION ALL SELECT hash(inquiry_id), date FROM `+src+`) c
+	JOIN (SELECT hash(inquiry_id) AS h, date, started_at FROM `+src+`) i USING (h) WHERE c.day <> i.date`,
+		s[schema.DatasetRecordings], s[schema.DatasetChatlogs], s[schema.DatasetSurveys], inq)
+	for _, b := range []*sqlBuilder{own, content} {
 		b.add(" AND started_at >= ?::TIMESTAMPTZ", f.From.UTC())
 		if !f.To.IsZero() {
 			b.add(" AND started_at < ?::TIMESTAMPTZ", f.To.UTC())
 		}
 	}
-	twice.add(" GROUP BY inquiry_id HAVING min(date) <> max(date))")
+	own.add(" GROUP BY h)")
+	media := &sqlBuilder{}
+	media.add(`SELECT count(*) FROM `+src+` WHERE NOT starts_with(object,
+	'`+sinks.MediaDataset+`/tenant=' || tenant || '/date=' || CAST(date AS VARCHAR) || '/')`, s[schema.DatasetRecordings])
 	var n [3]int64
-	for i, b := range []*sqlBuilder{misplaced, twice, content} {
+	for i, b := range []*sqlBuilder{own, content, media} {
 		if err := e.db.QueryRowContext(ctx, b.sb.String(), b.args...).Scan(&n[i]); err != nil {
 			return false, false, dbError("export: check partitions", err)
 		}
-		if i == 1 && n[0]+n[1] > 0 {
+		if i == 0 && n[0] > 0 {
 			return false, false, nil
 		}
 	}
-	return true, n[2] == 0, nil
+	return true, n[1]+n[2] == 0, nil
 }

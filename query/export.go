@@ -3,7 +3,6 @@ package query
 import (
 	"archive/zip"
 	"cmp"
-	"compress/flate"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -44,7 +43,7 @@ func (e *Engine) EachInquiry(ctx context.Context, tenant string, f Filter, fn fu
 	}
 	var stop error // fn's error, or a failure after rows went out: never retried
 	err = e.withSources(ctx, tenant, days, searchDatasets, func(s sources) error {
-		chunks, media, err := e.exportInputs(ctx, tenant, days, s, &f, rf)
+		chunks, err := e.exportInputs(ctx, tenant, days, s, &f, rf)
 		if err != nil {
 			return err
 		}
@@ -58,7 +57,7 @@ func (e *Engine) EachInquiry(ctx context.Context, tenant string, f Filter, fn fu
 			return nil
 		}
 		for _, c := range chunks {
-			if err = e.eachRow(ctx, tenant, e.searchSQL(c.s, media, &c.f, rf, nil, 0), emit); err != nil {
+			if err = e.eachRow(ctx, tenant, e.searchSQL(c.s, c.media, &c.f, rf, nil, 0), emit); err != nil {
 				break
 			}
 		}
@@ -71,54 +70,49 @@ func (e *Engine) EachInquiry(ctx context.Context, tenant string, f Filter, fn fu
 	return cmp.Or(stop, err)
 }
 
-// exportInputs plans an export's queries and lists the media objects they
-// read.
+// exportInputs plans an export's queries, each with the media objects it
+// reads.
 func (e *Engine) exportInputs(ctx context.Context, tenant string, days dayRange, s sources, f *Filter,
-	rf *rowFilter) ([]chunk, []string, error) {
+	rf *rowFilter) ([]chunk, error) {
 	n, err := e.narrow(ctx, tenant, days, s, f, rf)
 	if err != nil || n != nil {
 		if n == nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return []chunk{{*f, n.s}}, n.media, nil
+		return []chunk{{f: *f, s: n.s, media: n.media}}, nil
 	}
 	media, err := e.mediaObjects(tenant, days)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	chunks, err := e.exportChunks(ctx, s, f)
-	return chunks, media, err
+	return withMedia(chunks, media), err
 }
 
 // ExportXLSX writes the general information of every matching inquiry as
-// an xlsx workbook to w, streamed (excelize's StreamWriter keeps rows on
-// disk, not in memory): a header row of Columns, then one row per inquiry;
-// past SheetRows rows the export continues on sheet "inquiries 2", and so
-// on. Times are RFC 3339 text in UTC, so they read back exactly. It
-// returns the number of rows written.
+// an xlsx workbook to w, streamed: a header row of Columns, then one row
+// per inquiry; past SheetRows rows the export continues on sheet
+// "inquiries 2", and so on. Times are RFC 3339 text in UTC, so they read
+// back exactly. The rows are read on another goroutine, some thousands
+// ahead (eachAhead); the worksheets are written as excelize's StreamWriter
+// writes them, straight into the zip (export_sheet.go), which is
+// compressed on every core (parallelDeflate). It returns the number of
+// rows written.
 func (e *Engine) ExportXLSX(ctx context.Context, tenant string, f Filter, w io.Writer) (int, error) {
 	if err := e.checkTenant(tenant); err != nil {
 		return 0, err
 	}
-	book := excelize.NewFile()
-	defer book.Close()
-	// The zip goes straight to w: excelize's own WriteTo would first build
-	// the whole file in memory.
-	book.SetZipWriter(func(io.Writer) excelize.ZipWriter { return fastZip(w) })
-	x := &xlsxExport{book: book}
-	if err := x.nextSheet(); err != nil {
-		return 0, err
-	}
+	x, err := newXLSXSheets(fastZip(w))
 	n := 0
-	err := e.EachInquiry(ctx, tenant, f, func(r *Inquiry) error {
-		n++
-		return x.add(r)
-	})
 	if err == nil {
-		err = x.sw.Flush()
+		cells := make([]any, len(Columns))
+		n, err = eachAhead(ctx, e, tenant, f, ahead{aheadRows, aheadBatches}, func(r *Inquiry) error {
+			xlsxCells(r, cells)
+			return x.add(cells)
+		})
 	}
 	if err == nil {
-		_, err = book.WriteToBuffer() // through the zip writer into w; the buffer stays empty
+		err = x.close()
 	}
 	if err != nil {
 		return n, fmt.Errorf("export xlsx: %w", err)
@@ -126,99 +120,50 @@ func (e *Engine) ExportXLSX(ctx context.Context, tenant string, f Filter, w io.W
 	return n, nil
 }
 
-// fastZip writes the workbook's zip with the fastest deflate level: the
-// default level costs as much time as everything else of a large export,
-// for a file about a fifth smaller.
-func fastZip(w io.Writer) excelize.ZipWriter {
+// fastZip is a zip writer into w that deflates at the fastest level, on
+// every core: the default level costs as much time as everything else of
+// a large export, for a file about a fifth smaller.
+func fastZip(w io.Writer) *zip.Writer {
 	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
+		return newParallelDeflate(out), nil
 	})
 	return zw
-}
-
-type xlsxExport struct {
-	book   *excelize.File
-	sw     *excelize.StreamWriter
-	sheets int
-	row    int // last row written on the current sheet
-}
-
-func (x *xlsxExport) nextSheet() error {
-	if x.sw != nil {
-		if err := x.sw.Flush(); err != nil {
-			return err
-		}
-	}
-	x.sheets++
-	name := "inquiries"
-	if x.sheets == 1 {
-		if err := x.book.SetSheetName("Sheet1", name); err != nil {
-			return err
-		}
-	} else {
-		name = "inquiries " + strconv.Itoa(x.sheets)
-		if _, err := x.book.NewSheet(name); err != nil {
-			return err
-		}
-	}
-	sw, err := x.book.NewStreamWriter(name)
-	if err != nil {
-		return err
-	}
-	x.sw, x.row = sw, 1
-	header := make([]any, len(Columns))
-	for i, c := range Columns {
-		header[i] = c
-	}
-	return sw.SetRow("A1", header)
-}
-
-func (x *xlsxExport) add(r *Inquiry) error {
-	if x.row > SheetRows {
-		if err := x.nextSheet(); err != nil {
-			return err
-		}
-	}
-	x.row++
-	cell, err := excelize.CoordinatesToCellName(1, x.row)
-	if err != nil {
-		return err
-	}
-	return x.sw.SetRow(cell, XLSXValues(r))
 }
 
 // XLSXValues are a row's cells in an xlsx export: text, numbers and
 // booleans; times as RFC 3339 text; nil for null.
 func XLSXValues(r *Inquiry) []any {
-	vals := r.Values()
-	for i, v := range vals {
-		switch x := v.(type) {
-		case time.Time:
-			vals[i] = FormatTime(x)
-		case *time.Time:
-			vals[i] = nil
-			if x != nil {
-				vals[i] = FormatTime(*x)
-			}
-		case *string:
-			vals[i] = nil
-			if x != nil {
-				vals[i] = *x
-			}
-		case *float64:
-			vals[i] = nil
-			if x != nil {
-				vals[i] = *x
-			}
-		case *int:
-			vals[i] = nil
-			if x != nil {
-				vals[i] = *x
-			}
-		}
+	cells := make([]any, len(Columns))
+	xlsxCells(r, cells)
+	return cells
+}
+
+// xlsxCells writes XLSXValues into cells (len(Columns) of them), column for
+// column Inquiry.Values, without boxing the values it converts.
+func xlsxCells(r *Inquiry, cells []any) {
+	copy(cells, []any{r.Tenant, r.InquiryID, r.SessionID, r.MediaType, FormatTime(r.StartedAt),
+		textOrNil(r.EndedAt), r.Queue, r.AgentID, r.AgentName, valueOrNil(r.WaitSeconds),
+		valueOrNil(r.TalkSeconds), valueOrNil(r.CallerNumber), valueOrNil(r.ChatterName),
+		valueOrNil(r.ChatterEmail), valueOrNil(r.ChatterNumber), valueOrNil(r.FromAddress),
+		valueOrNil(r.Subject), valueOrNil(r.ItemURL), r.Anonymised, r.HasRecording, r.HasChatlog,
+		valueOrNil(r.SurveyScore)})
+}
+
+// valueOrNil is *p, or nil (an empty cell) for a nil p.
+func valueOrNil[T any](p *T) any {
+	if p == nil {
+		return nil
 	}
-	return vals
+	return *p
+}
+
+// textOrNil is FormatTime(*t), or nil for a nil t.
+func textOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return FormatTime(*t)
 }
 
 // FormatTime is how exports write a time: RFC 3339 in UTC, microseconds
