@@ -49,7 +49,9 @@ type processor struct {
 type fileJob struct {
 	path    string
 	dataset string
-	write   func(w io.Writer) error
+	// write writes the file's content; pw are the publishing worker's
+	// reusable Parquet writers.
+	write func(w io.Writer, pw *sinks.ParquetWriters) error
 }
 
 func (p *processor) take(it *item) error {
@@ -390,9 +392,10 @@ func (p *processor) publish(jobs []fileJob) error {
 	for range p.workers {
 		wg.Go(func() {
 			var first error
+			pw := sinks.NewParquetWriters()
 			for j := range work {
 				if first == nil {
-					first = p.lake.PublishUnsynced(j.path, j.write)
+					first = p.lake.PublishUnsynced(j.path, func(w io.Writer) error { return j.write(w, pw) })
 				}
 			}
 			errs <- first

@@ -33,11 +33,13 @@ func (p *processor) plan(b *batch, flushID string) ([]fileJob, error) {
 
 func appendParquetJobs[T any](jobs []fileJob, dataset, flushID string, groups map[partKey][]T, sortRows func([]T)) []fileJob {
 	for k, rows := range groups {
-		sortRows(rows)
 		jobs = append(jobs, fileJob{
 			path:    sinks.PartitionDir(dataset, k.tenant, k.day) + "/" + flushID + sinks.ParquetSuffix,
 			dataset: dataset,
-			write:   func(w io.Writer) error { return sinks.WriteParquet(w, dataset, flushID, rows) },
+			write: func(w io.Writer, pw *sinks.ParquetWriters) error {
+				sortRows(rows) // here, by the publishing worker: the rows are this file's alone
+				return sinks.WriteParquetWith(pw, w, dataset, flushID, rows)
+			},
 		})
 	}
 	return jobs
@@ -67,7 +69,7 @@ func (p *processor) mediaJobs(b *batch) ([]fileJob, error) {
 		}
 		planned[f.row.Object] = f.row.SHA256
 		tp, stream := f.tp, f.stream
-		jobs = append(jobs, fileJob{path: f.row.Object, dataset: sinks.MediaDataset, write: func(w io.Writer) error {
+		jobs = append(jobs, fileJob{path: f.row.Object, dataset: sinks.MediaDataset, write: func(w io.Writer, _ *sinks.ParquetWriters) error {
 			_, _, err := p.lake.CopySpooled(w, tp, stream)
 			return err
 		}})
