@@ -392,11 +392,15 @@ func (p *processor) publish(jobs []fileJob) error {
 	for range p.workers {
 		wg.Go(func() {
 			var first error
-			pw := sinks.NewParquetWriters()
+			pub := p.lake.NewPublisher()
 			for j := range work {
 				if first == nil {
-					first = p.lake.PublishUnsynced(j.path, func(w io.Writer) error { return j.write(w, pw) })
+					first = pub.PublishUnsynced(j.path, func(w io.Writer) error { return j.write(w, pub.Parquet()) })
 				}
+			}
+			if err := pub.Close(); err != nil {
+				// Harmless: the lake's Close (or the next Open) removes it.
+				p.log.Warn("could not remove a publisher's temporary folder", "error", err)
 			}
 			errs <- first
 		})

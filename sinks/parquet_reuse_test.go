@@ -3,11 +3,16 @@ package sinks_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/arkiv-project/arkiv/schema"
 	"github.com/arkiv-project/arkiv/sinks"
@@ -100,6 +105,65 @@ func assertSameFile[T any](t *testing.T, ws *sinks.ParquetWriters, dataset, flus
 	}
 	if !bytes.Equal(fresh.Bytes(), reused.Bytes()) {
 		t.Fatalf("%s file of %d rows differs when written by a reused writer", dataset, len(rows))
+	}
+}
+
+// TestPublisherFilesReadBack: files published by one Publisher, one after
+// another with its reused buffer and writers, each read back with their own
+// rows and footer only, and its Close leaves no temporary folder.
+func TestPublisherFilesReadBack(t *testing.T) {
+	dir := t.TempDir()
+	lake, err := sinks.OpenDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lake.Close()
+	pub := lake.NewPublisher()
+	want := map[string][]schema.InquiryRow{}
+	for i, n := range []int{50, 3, 700} {
+		rows := mixedInquiries(n, uint64(10+i), false)
+		sinks.SortInquiries(rows)
+		name := sinks.PartitionDir(schema.DatasetInquiries, "t1", fmt.Sprintf("2026-03-0%d", i+1)) + "/f.parquet"
+		id := fmt.Sprintf("flush-%d", i)
+		err := pub.PublishUnsynced(name, func(w io.Writer) error {
+			return sinks.WriteParquetWith(pub.Parquet(), w, schema.DatasetInquiries, id, rows)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[name] = rows
+	}
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, sinks.TmpDir, "*", "*"))
+	for _, f := range left {
+		if strings.HasPrefix(filepath.Base(f), "p-") || strings.HasSuffix(f, ".tmp") {
+			t.Errorf("left in the tmp folder after Close: %s", f)
+		}
+	}
+	for name, rows := range want {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		got, err := parquet.ReadFile[schema.InquiryRow](path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(rows) || got[0].InquiryID != rows[0].InquiryID || got[len(got)-1].InquiryID != rows[len(rows)-1].InquiryID {
+			t.Errorf("%s: read %d rows, want %d in the written order", name, len(got), len(rows))
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := f.Stat()
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := pf.Lookup(sinks.MetaFlushID); !strings.HasPrefix(v, "flush-") || pf.NumRows() != int64(len(rows)) {
+			t.Errorf("%s: footer flush id %q, %d rows", name, v, pf.NumRows())
+		}
+		f.Close()
 	}
 }
 
