@@ -62,7 +62,9 @@ type Ingest struct {
 	FlushRows int `yaml:"flush_rows"`
 	// FlushBytes flushes a batch when its input values add up to this size.
 	FlushBytes int64 `yaml:"flush_bytes"`
-	// FlushInterval flushes a batch at least this often while data flows.
+	// FlushInterval flushes a batch at least this often while data flows
+	// and ingest is caught up; while it works through a backlog (a
+	// backfill), ten times less often (batches fill by size first).
 	FlushInterval Duration `yaml:"flush_interval"`
 	// ChunkTimeout dead-letters a recording whose chunks stop arriving.
 	ChunkTimeout Duration `yaml:"chunk_timeout"`

@@ -112,13 +112,41 @@ func (p *processor) expire(tps []sinks.TopicPartition, now time.Time) {
 	p.metrics.OpenRecordings.Set(float64(p.asm.openCount()))
 }
 
+// due reports whether the batch is to be flushed: when it is full, or when
+// ingest.flush_interval has passed since the last flush. While ingest works
+// through a backlog (a backfill, or catching up after an outage) the
+// interval is backlogFlushFactor times longer: its records are late anyway,
+// and every flush writes a file per dataset and tenant-day it touches, so
+// flushing a backfill by the clock multiplied its files (and its cost)
+// without making anything visible sooner than the backlog allows.
 func (p *processor) due(now time.Time) bool {
 	if p.b.empty() {
 		return false
 	}
 	ing := p.cfg.Ingest
-	return p.b.rows >= ing.FlushRows || p.b.bytes >= ing.FlushBytes ||
-		now.Sub(p.lastFlush) >= time.Duration(ing.FlushInterval)
+	if p.b.rows >= ing.FlushRows || p.b.bytes >= ing.FlushBytes {
+		return true
+	}
+	interval := time.Duration(ing.FlushInterval)
+	if p.catchingUp() {
+		interval *= backlogFlushFactor
+	}
+	return now.Sub(p.lastFlush) >= interval
+}
+
+// backlogFlushFactor stretches ingest.flush_interval while catching up.
+const backlogFlushFactor = 10
+
+// catchingUp reports whether every partition read into the batch was still
+// behind its end at the last record read from it (more was waiting in
+// Kafka than one fetch returned).
+func (p *processor) catchingUp() bool {
+	for tp := range p.b.next {
+		if p.caughtUp[tp] {
+			return false
+		}
+	}
+	return len(p.b.next) > 0
 }
 
 // flushResult is what a background flush reports back to the loop.
@@ -418,7 +446,12 @@ func (p *processor) publish(jobs []fileJob) error {
 	if err := errors.Join(all...); err != nil {
 		return err
 	}
-	return p.lake.SyncAll() // before the journal's commit names them
+	start := time.Now()
+	if err := p.lake.SyncAll(); err != nil { // before the journal's commit names them
+		return err
+	}
+	p.log.Debug("published", "files", len(jobs), "sync_seconds", time.Since(start).Seconds())
+	return nil
 }
 
 func (p *processor) readPosition(tp sinks.TopicPartition) int64 {
