@@ -159,15 +159,15 @@ func (p *Publisher) PublishUnsynced(name string, write func(w io.Writer) error) 
 	return p.lake.publishUnsynced(name, write, p.buf, p.tmp)
 }
 
-// Close removes the publisher's temporary folder (empty: every publish
-// removed or renamed its file). Should that fail, the lake's Close, or the
-// next Open after a crash, removes it with the process's tmp folder.
+// Close removes the publisher's temporary folder, with any temporary file
+// a failed publish could not remove. Should that fail, the lake's Close, or
+// the next Open after a crash, removes it with the process's tmp folder.
 func (p *Publisher) Close() error {
 	if !p.made {
 		return nil
 	}
 	p.made = false
-	if err := p.lake.fs.Remove(p.tmp); err != nil && !IsNotExist(err) {
+	if err := p.lake.fs.RemoveAll(p.tmp); err != nil {
 		return fmt.Errorf("remove temporary folder: %w", err)
 	}
 	return nil
