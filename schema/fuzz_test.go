@@ -16,8 +16,9 @@ import (
 
 // The fuzz targets hold the decoders to their promises on any input:
 //   - they never panic;
-//   - an accepted record passes Validate again, has a valid tenant id, UTC
-//     times, and is accepted again once re-encoded;
+//   - an accepted record passes Validate again, has ids the contract's
+//     patterns match (the regular expressions, not the byte loops that
+//     stand for them), UTC times, and is accepted again once re-encoded;
 //   - a rejected one gets an *InvalidError with one of Reasons(), naming a
 //     contract field (or none), whose text holds no string of the input of 8
 //     bytes or more (unless the package's own source says it, so that an
@@ -168,7 +169,7 @@ func FuzzDecodeInquiry(f *testing.F) {
 		if err := in.Validate(); err != nil {
 			t.Fatalf("accepted inquiry does not validate: %v", err)
 		}
-		if !ValidTenantID(in.TenantID) || !ValidID(in.InquiryID) {
+		if !tenantPattern.MatchString(in.TenantID) || !idPattern.MatchString(in.InquiryID) {
 			t.Fatalf("accepted inquiry with tenant %q id %q", in.TenantID, in.InquiryID)
 		}
 		checkUTC(t, "started_at", in.StartedAt)
@@ -211,7 +212,7 @@ func FuzzDecodeChatLog(f *testing.F) {
 		if err := c.Validate(); err != nil {
 			t.Fatalf("accepted chat log does not validate: %v", err)
 		}
-		if !ValidTenantID(c.TenantID) || !ValidID(c.InquiryID) || c.ChatStoreConsent == nil {
+		if !tenantPattern.MatchString(c.TenantID) || !idPattern.MatchString(c.InquiryID) || c.ChatStoreConsent == nil {
 			t.Fatalf("accepted chat log with tenant %q id %q consent %v", c.TenantID, c.InquiryID, c.ChatStoreConsent)
 		}
 		checkUTC(t, "inquiry_started_at", c.InquiryStartedAt)
@@ -244,7 +245,7 @@ func FuzzDecodeSurvey(f *testing.F) {
 		if err := s.Validate(); err != nil {
 			t.Fatalf("accepted survey does not validate: %v", err)
 		}
-		if !ValidTenantID(s.TenantID) || !ValidID(s.SurveyID) || !ValidID(s.InquiryID) {
+		if !tenantPattern.MatchString(s.TenantID) || !idPattern.MatchString(s.SurveyID) || !idPattern.MatchString(s.InquiryID) {
 			t.Fatalf("accepted survey with tenant %q ids %q %q", s.TenantID, s.SurveyID, s.InquiryID)
 		}
 		if v := *s.Score; v != float64(int32(v)) || v < 0 || v > MaxSurveyScore {
@@ -310,7 +311,7 @@ func FuzzDecodeRecordingChunk(f *testing.F) {
 			checkRejection(t, err, fields, append(values, extraKey, extraValue, string(value)), vocab)
 			return
 		}
-		if !ValidTenantID(c.TenantID) || !ValidID(c.InquiryID) || !ValidID(c.RecordingID) {
+		if !tenantPattern.MatchString(c.TenantID) || !idPattern.MatchString(c.InquiryID) || !idPattern.MatchString(c.RecordingID) {
 			t.Fatalf("accepted chunk with tenant %q ids %q %q", c.TenantID, c.InquiryID, c.RecordingID)
 		}
 		if len(value) > 0 && &c.Data[0] != &value[0] {

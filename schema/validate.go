@@ -19,6 +19,9 @@ const (
 
 var (
 	// These are compiled once and never written: constants in all but name.
+	// tenantPattern and idPattern are the JSON Schema's patterns (the
+	// contract test compares them); ValidTenantID and ValidID implement
+	// them as byte loops, and validate_test.go holds the two to each other.
 	tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	idPattern     = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 	// timestampPattern is the shape of an RFC 3339 timestamp with a zone,
