@@ -162,35 +162,87 @@ func (ing *Ingester) readPartition(ctx context.Context, tp sinks.TopicPartition,
 	if err := r.SetOffset(offset); err != nil {
 		return fmt.Errorf("seek %s to %d: %w", tp, offset, err)
 	}
+	return ing.readRuns(ctx, r, tp, offset, end, draining, q)
+}
+
+// fetcher is what readRuns needs of a kafka.Reader.
+type fetcher interface {
+	FetchMessage(ctx context.Context) (kafka.Message, error)
+}
+
+// readRuns fetches from r and sends decoded items in runs (see itemRun).
+// With draining it stops at end.
+func (ing *Ingester) readRuns(ctx context.Context, r fetcher, tp sinks.TopicPartition, offset, end int64, draining bool, q *itemQueue) error {
 	lag := ing.metrics.Lag.WithLabelValues(tp.Topic, partitionLabel(tp.Partition))
 	run := q.get()
+	wait := runWait{parent: ctx}
+	defer wait.stop()
 	for !draining || offset < end {
-		m, err := r.FetchMessage(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-				return nil
-			}
+		m, err := r.FetchMessage(wait.ctx(len(run) > 0))
+		switch {
+		case err != nil && (ctx.Err() != nil || errors.Is(err, context.Canceled)):
+			return nil
+		case err != nil && !wait.expired(err):
 			return kafkaError(fmt.Errorf("read %s: %w", tp, err))
+		case err == nil:
+			offset = m.Offset + 1
+			lag.Set(float64(max(0, m.HighWaterMark-offset)))
+			it := ing.dec.decode(toRecord(tp, m))
+			it.caughtUp = offset >= m.HighWaterMark
+			run = append(run, it)
+			// A run goes out when full, and whenever the next fetch may wait
+			// (the partition is caught up) or a record must stop ingest.
+			if len(run) < itemRun && !it.caughtUp && it.err == nil && (!draining || offset < end) {
+				continue
+			}
 		}
-		offset = m.Offset + 1
-		lag.Set(float64(max(0, m.HighWaterMark-offset)))
-		it := ing.dec.decode(toRecord(tp, m))
-		it.caughtUp = offset >= m.HighWaterMark
-		run = append(run, it)
-		// A run goes out when full, and whenever the next fetch may wait
-		// (the partition is caught up) or a record must stop ingest: a
-		// record never waits in a run for the next one to arrive.
-		if len(run) < itemRun && !it.caughtUp && it.err == nil && (!draining || offset < end) {
-			continue
-		}
-		select {
+		select { // full, or due, or the next record is runLinger late
 		case q.items <- run:
 		case <-ctx.Done():
 			return nil
 		}
 		run = q.get()
+		wait.stop()
 	}
 	return nil
+}
+
+// runLinger bounds how long a record waits in a partial run for the next
+// one. A record read behind the high watermark is normally followed at
+// once, but not always (transaction markers and aborted records take
+// offsets no message comes with); a record never waits for upstream to
+// send the next.
+const runLinger = 100 * time.Millisecond
+
+// runWait gives the fetches of a partial run a deadline runLinger after the
+// first; the fetches of an empty run wait as long as parent.
+type runWait struct {
+	parent context.Context
+	run    context.Context
+	cancel context.CancelFunc
+}
+
+func (w *runWait) ctx(pending bool) context.Context {
+	if !pending {
+		return w.parent
+	}
+	if w.run == nil {
+		w.run, w.cancel = context.WithTimeout(w.parent, runLinger)
+	}
+	return w.run
+}
+
+// expired reports whether err is the partial run's deadline passing.
+func (w *runWait) expired(err error) bool {
+	return w.run != nil && errors.Is(err, context.DeadlineExceeded) && w.run.Err() != nil
+}
+
+// stop ends the deadline of the run just sent.
+func (w *runWait) stop() {
+	if w.cancel != nil {
+		w.cancel()
+		w.run, w.cancel = nil, nil
+	}
 }
 
 func toRecord(tp sinks.TopicPartition, m kafka.Message) Record {
