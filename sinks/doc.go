@@ -9,7 +9,7 @@
 //	LAKE/_arkiv/checkpoints/<topic>/<partition>.json   commit point per topic-partition
 //	LAKE/_arkiv/flushes/<flush-id>.json                flush journal (pending or committed)
 //	LAKE/_arkiv/spool/<topic>/<partition>/<stream>/    chunks of recordings being assembled
-//	LAKE/_arkiv/tmp/                                   files being written; swept at start
+//	LAKE/_arkiv/tmp/<process>/[p-<id>/]                files being written; swept when the process is dead
 //
 // Nothing writes into the lake except through Lake.Publish (tmp, write,
 // fsync, rename, fsync the directory), so a reader never sees a partial file.
