@@ -161,7 +161,11 @@ func (ing *Ingester) runGeneration(ctx context.Context, gen *kafka.Generation) (
 		return false, kafkaError(err)
 	}
 	for tp, end := range ends {
-		proc.caughtUp[tp] = proc.committed[tp].Next >= end
+		next := proc.committed[tp].Next
+		proc.caughtUp[tp] = next >= end
+		if next > end {
+			ing.checkpointPastEnd(tp, next, end)
+		}
 	}
 	type result struct {
 		drained bool
@@ -266,6 +270,20 @@ func highWatermarks(ctx context.Context, brokers []string, tps []sinks.TopicPart
 		}
 	}
 	return out, nil
+}
+
+// checkpointPastEnd reports a partition whose lake checkpoint lies past
+// its end. On one Kafka cluster a partition's end never moves back, so the
+// broker is another cluster, or the topic was deleted and made again (or
+// its log was truncated): the records it holds below the checkpoint are
+// taken as archived and skipped, as exactly-once demands of the offsets
+// the lake has committed. Operators must know.
+func (ing *Ingester) checkpointPastEnd(tp sinks.TopicPartition, next, end int64) {
+	ing.metrics.CheckpointPastEnd.WithLabelValues(tp.Topic).Inc()
+	ing.log.Error("the lake's checkpoint lies past the end of the partition: the records this broker holds "+
+		"below it are skipped as already archived. Is ingest pointed at another Kafka cluster, or was the topic "+
+		"made again? A new cluster needs a new lake",
+		"topic", tp.Topic, "partition", tp.Partition, "checkpoint", next, "partition_end", end)
 }
 
 // publishWorkers is how many files a flush writes at once. Creating,

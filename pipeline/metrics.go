@@ -24,6 +24,10 @@ type Metrics struct {
 	CheckpointAt    *prometheus.GaugeVec   // by topic, partition
 	OpenRecordings  prometheus.Gauge
 	RecordingsSaved prometheus.Counter
+	// CheckpointPastEnd counts partitions taken over whose checkpoint lies
+	// past the partition's end (a different cluster, or a recreated topic),
+	// by topic.
+	CheckpointPastEnd *prometheus.CounterVec
 }
 
 // NewMetrics makes the metrics and registers them with reg (nil: not
@@ -51,6 +55,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "arkiv_ingest_open_recordings", Help: "Recordings whose chunks are spooled but not complete."}),
 		RecordingsSaved: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arkiv_ingest_recordings_saved_total", Help: "Recordings assembled and published as media objects."}),
+		CheckpointPastEnd: counterVec("arkiv_ingest_checkpoint_past_end_total",
+			"Partitions taken over whose lake checkpoint lies past the partition's end: records below it are skipped.", "topic"),
 	}
 	m.precreate()
 	if reg != nil {
@@ -84,7 +90,7 @@ func (m *Metrics) precreate() {
 func (m *Metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.Consumed, m.Archived, m.DeadLettered, m.ConsentDropped, m.DeletedDropped, m.MaskedInputs,
 		m.NeverStored, m.FlushDuration, m.FlushFailures, m.BytesWritten, m.FilesWritten, m.Lag,
-		m.CheckpointAt, m.OpenRecordings, m.RecordingsSaved}
+		m.CheckpointAt, m.OpenRecordings, m.RecordingsSaved, m.CheckpointPastEnd}
 }
 
 func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
