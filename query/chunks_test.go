@@ -91,17 +91,7 @@ func TestChunkingChecksItsAssumptions(t *testing.T) {
 	survey := schema.SurveyRow{SurveyID: "v1", SurveyType: schema.SurveySMS, InquiryID: rows[5].InquiryID,
 		InquiryStartedAt: daysAgo(4, 9), Score: 7, Meta: meta(daysAgo(4, 9))} // in another day than its inquiry
 	l.Surveys("t01", survey)
-	e, err := Open(l.Dir, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	e.chunkBytes = 1
-	f := Filter{From: daysAgo(10, 0)}
-	s, err := e.list("t01", daysOf(f.From, f.To), searchDatasets...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, s, f := chunkedTenant(t, l.Dir)
 	ok, contentToo, err := e.partitionedByDay(context.Background(), s, &f)
 	if err != nil || ok || contentToo {
 		t.Errorf("moved inquiry: partitioned by day %v, content too %v (%v); want false, false", ok, contentToo, err)
@@ -147,4 +137,23 @@ func TestExportStopsAtFnError(t *testing.T) {
 	if !errors.Is(err, boom) || n != 1 {
 		t.Errorf("err %v after %d rows, want disk full after 1", err, n)
 	}
+}
+
+// chunkedTenant opens an engine over dir that cuts exports into the
+// smallest chunks, and lists tenant t01's files of the last ten days for
+// the filter it returns. The engine closes with the test.
+func chunkedTenant(t *testing.T, dir string) (*Engine, sources, Filter) {
+	t.Helper()
+	e, err := Open(dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	e.chunkBytes = 1
+	f := Filter{From: daysAgo(10, 0)}
+	s, err := e.list("t01", daysOf(f.From, f.To), searchDatasets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, s, f
 }

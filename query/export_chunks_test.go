@@ -89,17 +89,7 @@ func TestChunksMediaElsewhere(t *testing.T) {
 	if err := l.Lake.Publish(obj, func(w io.Writer) error { _, err := io.WriteString(w, mp3Bytes); return err }); err != nil {
 		t.Fatal(err)
 	}
-	e, err := Open(l.Dir, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	e.chunkBytes = 1
-	f := Filter{From: daysAgo(10, 0)}
-	s, err := e.list("t01", daysOf(f.From, f.To), searchDatasets...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, s, f := chunkedTenant(t, l.Dir)
 	if ok, contentToo, err := e.partitionedByDay(context.Background(), s, &f); err != nil || !ok || contentToo {
 		t.Errorf("object in another day: partitioned by day %v, content too %v (%v); want true, false", ok, contentToo, err)
 	}
