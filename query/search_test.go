@@ -89,6 +89,9 @@ func TestSearch(t *testing.T) {
 				if r.Tenant != "t01" || r.InquiryID == "x1" {
 					t.Errorf("row of another tenant: %+v", r)
 				}
+				if r.InquiryID == "q4" && r.Queue != "sales" {
+					t.Errorf("q4 is its older version (queue %q), want the latest (sales)", r.Queue)
+				}
 			}
 		})
 	}
