@@ -93,10 +93,7 @@ func TestChunksMediaElsewhere(t *testing.T) {
 	if ok, contentToo, err := e.partitionedByDay(context.Background(), s, &f); err != nil || !ok || contentToo {
 		t.Errorf("object in another day: partitioned by day %v, content too %v (%v); want true, false", ok, contentToo, err)
 	}
-	got, want := exportRows(t, e, "t01", f), oneQuery(t, e, "t01", f)
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("export %v, one query %v", ids(got), ids(want))
-	}
+	got := exportIsOneQuery(t, e, f)
 	for _, r := range got {
 		if r.InquiryID == "q1" && !r.HasRecording {
 			t.Error("q1's recording, filed under another day, shows as deleted")

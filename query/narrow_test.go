@@ -47,14 +47,14 @@ func samePages(t *testing.T, e *Engine, tenant string, f Filter, limit int) int 
 	return n
 }
 
-// TestNarrowedSearchIsTheSame: on a generated lake with several flushes
-// per partition and upstream duplicates, every selective search gives
-// exactly what the search query over every file gives.
-func TestNarrowedSearchIsTheSame(t *testing.T) {
+// generatedLake generates a lake of o, with three flushes per partition
+// and 5% upstream duplicates, and opens an engine over it that closes with
+// the test. It returns the engine, the lake's summary and its folder.
+func generatedLake(t *testing.T, o lakegen.Options) (*Engine, *lakegen.Summary, string) {
+	t.Helper()
 	dir := t.TempDir()
-	now := time.Now().UTC()
-	sum, err := lakegen.Generate(context.Background(), dir, lakegen.Options{Inquiries: 6000, Tenants: 2, Days: 20,
-		Seed: 5, Now: now, Flushes: 3, Duplicates: 0.05})
+	o.Flushes, o.Duplicates = 3, 0.05
+	sum, err := lakegen.Generate(context.Background(), dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,16 @@ func TestNarrowedSearchIsTheSame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
+	return e, sum, dir
+}
+
+// TestNarrowedSearchIsTheSame: on a generated lake with several flushes
+// per partition and upstream duplicates, every selective search gives
+// exactly what the search query over every file gives.
+func TestNarrowedSearchIsTheSame(t *testing.T) {
+	now := time.Now().UTC()
+	e, sum, dir := generatedLake(t, lakegen.Options{Inquiries: 6000, Tenants: 2, Days: 20, Seed: 5, Now: now})
 	p := sum.Planted[0]
 	pick := func(q string) string {
 		var s string
@@ -488,18 +497,8 @@ func TestMayHoldPerson(t *testing.T) {
 // (never paged), on a generated lake with several flushes per partition
 // and upstream duplicates.
 func TestPagesAgreeWithExport(t *testing.T) {
-	dir := t.TempDir()
 	now := time.Now().UTC()
-	sum, err := lakegen.Generate(context.Background(), dir, lakegen.Options{Inquiries: 3000, Tenants: 1, Days: 10,
-		Seed: 9, Now: now, Flushes: 3, Duplicates: 0.05})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := Open(dir, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e, sum, _ := generatedLake(t, lakegen.Options{Inquiries: 3000, Tenants: 1, Days: 10, Seed: 9, Now: now})
 	tenant, from := sum.Planted[0].Tenant, now.AddDate(0, 0, -12)
 	yes, no, five := true, false, 5
 	for _, f := range []Filter{{}, {Media: "phone"}, {Queue: "support_se"}, {HasRecording: &yes}, {HasChatlog: &no},
