@@ -43,4 +43,14 @@ func TestFlushIntervalStretchesWhileCatchingUp(t *testing.T) {
 	if !p.due(start) {
 		t.Error("a full batch is not due while behind")
 	}
+	p.b.rows = 1
+	for _, c := range []struct{ interval, notYet, due time.Duration }{
+		{30 * time.Second, maxBacklogFlushInterval - time.Second, maxBacklogFlushInterval}, // capped
+		{5 * time.Minute, 5*time.Minute - time.Second, 5 * time.Minute},                    // never shortened
+	} {
+		p.cfg.Ingest.FlushInterval = config.Duration(c.interval)
+		if p.due(start.Add(c.notYet)) || !p.due(start.Add(c.due)) {
+			t.Errorf("flush_interval %v while behind: want due at %v, not before", c.interval, c.due)
+		}
+	}
 }

@@ -129,13 +129,19 @@ func (p *processor) due(now time.Time) bool {
 	}
 	interval := time.Duration(ing.FlushInterval)
 	if p.catchingUp() {
-		interval *= backlogFlushFactor
+		interval = max(interval, min(interval*backlogFlushFactor, maxBacklogFlushInterval))
 	}
 	return now.Sub(p.lastFlush) >= interval
 }
 
-// backlogFlushFactor stretches ingest.flush_interval while catching up.
-const backlogFlushFactor = 10
+// backlogFlushFactor stretches ingest.flush_interval while catching up, to
+// at most maxBacklogFlushInterval (a longer flush_interval is kept as is):
+// the default 30 s becomes 2 minutes, not 5, so that what was read of a
+// backlog becomes searchable within minutes still.
+const (
+	backlogFlushFactor      = 10
+	maxBacklogFlushInterval = 2 * time.Minute
+)
 
 // catchingUp reports whether every partition read into the batch was still
 // behind its end at the last record read from it (more was waiting in
