@@ -87,7 +87,8 @@ func chatlogs(n int, seed uint64) []schema.ChatlogRow {
 			msgs[j] = schema.ChatMessageRow{At: at.Add(time.Duration(j) * time.Minute), From: "chatter", Name: &name,
 				Text: strings.Repeat("hej då ", 1+r.IntN(200))}
 		}
-		rows[i] = schema.ChatlogRow{InquiryID: fmt.Sprintf("c-%06d", i), InquiryStartedAt: at, Messages: msgs}
+		rows[i] = schema.ChatlogRow{InquiryID: fmt.Sprintf("c-%06d", i), InquiryStartedAt: at, Messages: msgs,
+			Meta: schema.Meta{IngestedAt: at, KafkaOffset: int64(i)}}
 	}
 	return rows
 }
