@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -113,6 +114,16 @@ func (p *person) matchEmail(s *string) bool {
 	return s != nil && slices.Contains(p.emails, strings.ToLower(strings.TrimSpace(*s)))
 }
 
+// matchNumberValue and matchEmailValue are matchNumber and matchEmail of
+// a Parquet value.
+func (p *person) matchNumberValue(v parquet.Value) bool {
+	return !v.IsNull() && slices.Contains(p.numbers, strings.TrimSpace(string(v.ByteArray())))
+}
+
+func (p *person) matchEmailValue(v parquet.Value) bool {
+	return !v.IsNull() && slices.Contains(p.emails, strings.ToLower(strings.TrimSpace(string(v.ByteArray()))))
+}
+
 // boundList is a list bound to a query; an empty one holds a value no column
 // has, since an empty list parameter has no type.
 func boundList(v []string) []string {
@@ -198,10 +209,19 @@ func (e *Engine) anonymise(ctx context.Context, lake *sinks.Lake, tenant string,
 	}
 	known := map[string]string{} // inquiry id -> day, over all passes
 	audited := map[string]bool{}
+	var expect []string // the tenant's files after the last pass, had no one else changed them
 	for pass := 1; ; pass++ {
 		if err := ctx.Err(); err != nil {
 			return rc, err
 		}
+		listed, err := e.personFiles(tenant)
+		if err != nil {
+			return rc, err
+		}
+		if expect != nil && slices.Equal(listed, expect) {
+			break // every file was planned on or written by the last pass
+		}
+		expect = nil
 		plan, st, err := e.anonymisePlan(ctx, tenant, p, known, opts.DeleteContent)
 		if sinks.IsNotExist(err) && pass <= maxAnonymisePasses {
 			// A file vanished between the search and its reading: a
@@ -254,6 +274,7 @@ func (e *Engine) anonymise(ctx context.Context, lake *sinks.Lake, tenant string,
 			return rc, fmt.Errorf("anonymise: %w", err)
 		}
 		st.addTo(rc, plan)
+		expect = e.afterRewrite(listed, plan)
 	}
 	rc.Inquiries = len(known)
 	d := time.Since(started)
@@ -284,6 +305,45 @@ func (e *Engine) appendLedger(ledger *sinks.Ledger, tenant string, rc *Receipt, 
 		return fmt.Errorf("anonymise: %w", err)
 	}
 	return nil
+}
+
+// personFiles lists (absolute, sorted) the tenant's files a person's rows
+// can be in.
+func (e *Engine) personFiles(tenant string) ([]string, error) {
+	var out []string
+	for _, ds := range []string{schema.DatasetInquiries, schema.DatasetSurveys, schema.DatasetChatlogs} {
+		files, err := e.files(ds, tenant, dayRange{}, sinks.ParquetSuffix)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, files...)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// afterRewrite is what personFiles lists after plan, when nothing else
+// changed the tenant's files since it listed listed. A pass that planned
+// on listed found every row of the person in them: if that is still the
+// list, the next pass would find nothing.
+func (e *Engine) afterRewrite(listed []string, plan sinks.RewritePlan) []string {
+	gone := map[string]bool{}
+	for _, rel := range plan.Remove {
+		gone[e.abs(rel)] = true
+	}
+	var out []string
+	for _, f := range listed {
+		if !gone[f] {
+			out = append(out, f)
+		}
+	}
+	for _, f := range plan.Add {
+		if strings.HasSuffix(f.Name, sinks.ParquetSuffix) {
+			out = append(out, e.abs(f.Name))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // passStats counts one pass's plan.
@@ -346,60 +406,50 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	if err != nil {
 		return b.plan, nil, err
 	}
-	isPersons := func(id string) bool { _, ok := known[id]; return ok }
+	isPersons := func(v parquet.Value) bool { _, ok := known[valueString(v)]; return ok }
+	var jobs []editJob
+	var comments atomic.Int64 // survey comments deleted, over the files edited at once
 	for _, rel := range inqFiles {
-		rows, err := parquet.ReadFile[schema.InquiryRow](e.abs(rel))
-		if err != nil {
-			return b.plan, nil, fmt.Errorf("read inquiry file: %w", err)
-		}
-		for i := range rows {
-			r := &rows[i]
-			if isPersons(r.InquiryID) || p.matchNumber(r.CallerNumber) || p.matchNumber(r.ChatterNumber) ||
-				p.matchEmail(r.ChatterEmail) || p.matchEmail(r.FromAddress) {
-				sinks.AnonymiseRow(r, false)
-				st.rows[schema.DatasetInquiries]++
-			}
-		}
-		sinks.SortInquiries(rows)
-		replaceFile(b, rel, schema.DatasetInquiries, rows)
+		jobs = append(jobs, editFile(rel, schema.DatasetInquiries, sinks.RowEdit[schema.InquiryRow]{
+			Columns: []string{"inquiry_id", "caller_number", "chatter_number", "chatter_email", "from_address"},
+			Match: func(v []parquet.Value) bool {
+				return isPersons(v[0]) || p.matchNumberValue(v[1]) || p.matchNumberValue(v[2]) ||
+					p.matchEmailValue(v[3]) || p.matchEmailValue(v[4])
+			},
+			Edit: func(r *schema.InquiryRow) bool { sinks.AnonymiseRow(r, false); return true }}))
 	}
 	for _, rel := range survFiles {
-		rows, err := parquet.ReadFile[schema.SurveyRow](e.abs(rel))
-		if err != nil {
-			return b.plan, nil, fmt.Errorf("read survey file: %w", err)
-		}
-		for i := range rows {
-			r := &rows[i]
-			if isPersons(r.InquiryID) || p.matchNumber(r.RespondentNumber) || p.matchEmail(r.RespondentEmail) {
+		jobs = append(jobs, editFile(rel, schema.DatasetSurveys, sinks.RowEdit[schema.SurveyRow]{
+			Columns: []string{"inquiry_id", "respondent_number", "respondent_email", "comment"},
+			Match: func(v []parquet.Value) bool {
+				return isPersons(v[0]) || p.matchNumberValue(v[1]) || p.matchEmailValue(v[2])
+			},
+			Edit: func(r *schema.SurveyRow) bool {
 				if deleteContent && r.Comment != nil {
-					st.surveyComments++
+					comments.Add(1)
 				}
 				sinks.AnonymiseRow(r, deleteContent)
-				st.rows[schema.DatasetSurveys]++
-			}
-		}
-		sinks.SortByInquiryID(rows, func(r *schema.SurveyRow) string { return r.InquiryID })
-		replaceFile(b, rel, schema.DatasetSurveys, rows)
+				return true
+			}}))
 	}
 	for _, rel := range chatFiles {
-		rows, err := parquet.ReadFile[schema.ChatlogRow](e.abs(rel))
-		if err != nil {
-			return b.plan, nil, fmt.Errorf("read chat log file: %w", err)
-		}
-		n := len(rows)
-		if deleteContent {
-			rows = slices.DeleteFunc(rows, func(r schema.ChatlogRow) bool { return isPersons(r.InquiryID) })
-			st.chatlogs += n - len(rows)
-		} else {
-			for i := range rows {
-				if isPersons(rows[i].InquiryID) {
-					sinks.AnonymiseRow(&rows[i], false)
-					st.rows[schema.DatasetChatlogs]++
-				}
-			}
-		}
-		replaceFile(b, rel, schema.DatasetChatlogs, rows)
+		jobs = append(jobs, editFile(rel, schema.DatasetChatlogs, sinks.RowEdit[schema.ChatlogRow]{
+			Columns: []string{"inquiry_id"},
+			Match:   func(v []parquet.Value) bool { return isPersons(v[0]) },
+			Edit:    func(r *schema.ChatlogRow) bool { sinks.AnonymiseRow(r, false); return !deleteContent }}))
 	}
+	edited, err := e.runEdits(ctx, b, jobs)
+	if err != nil {
+		return b.plan, nil, err
+	}
+	for _, ed := range edited {
+		if ed.dataset == schema.DatasetChatlogs && deleteContent {
+			st.chatlogs += ed.Dropped
+		} else {
+			st.rows[ed.dataset] += ed.Matched
+		}
+	}
+	st.surveyComments = int(comments.Load())
 	if deleteContent {
 		objects, err := e.mediaOf(ctx, tenant, ids)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -638,5 +639,46 @@ func TestAnonymiseRowClearsEveryIdentifier(t *testing.T) {
 	sinks.AnonymiseRow(&c, false)
 	if c.Messages[0].Name != nil || c.Messages[0].Text != "t" || !c.Anonymised {
 		t.Errorf("%+v", c)
+	}
+}
+
+// lateFS runs hook once, at the first removal of an inquiry file: when a
+// rewrite has committed and deletes the files it replaced.
+type lateFS struct {
+	sinks.FS
+	once sync.Once
+	hook func()
+}
+
+func (f *lateFS) Remove(name string) error {
+	if strings.HasPrefix(name, schema.DatasetInquiries+"/") {
+		f.once.Do(f.hook)
+	}
+	return f.FS.Remove(name)
+}
+
+// TestAnonymiseFindsFilesWrittenMeanwhile: a file of the person's rows
+// that appears while a pass rewrites (a flush of records read before the
+// ledger had the person) is found by the next pass: nothing of the person
+// is left in any file when Anonymise returns.
+func TestAnonymiseFindsFilesWrittenMeanwhile(t *testing.T) {
+	tl, e := anonFixture(t)
+	late := phone("late1", daysAgo(1, 12), pNational)
+	fsys := &lateFS{FS: sinks.DirFS{Root: tl.Dir}, hook: func() { tl.Inquiries("t01", late) }}
+	lake, err := sinks.Open(fsys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lake.Close()
+	rc, err := e.anonymise(context.Background(), lake, "t01", Access{Actor: "dpo"}, personQuery, AnonymiseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found := scanPerson(t, tl.Dir, personSecrets); len(found) > 0 {
+		t.Fatalf("the person is still in the lake: %v", found)
+	}
+	if rc.Inquiries != len(personIDs)+1 || rc.RowsAnonymised[schema.DatasetInquiries] != len(personIDs)+1 {
+		t.Fatalf("receipt: %d inquiries, %d inquiry rows; want %d", rc.Inquiries,
+			rc.RowsAnonymised[schema.DatasetInquiries], len(personIDs)+1)
 	}
 }

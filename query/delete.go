@@ -267,18 +267,19 @@ func (e *Engine) chatlogPlan(ctx context.Context, tenant string, ids []string) (
 	if err != nil {
 		return b.plan, 0, err
 	}
+	isGone := func(v []parquet.Value) bool { _, gone := slices.BinarySearch(ids, valueString(v[0])); return gone }
+	jobs := make([]editJob, len(files))
+	for i, rel := range files {
+		jobs[i] = editFile(rel, schema.DatasetChatlogs, sinks.RowEdit[schema.ChatlogRow]{
+			Columns: []string{"inquiry_id"}, Match: isGone, Edit: func(*schema.ChatlogRow) bool { return false }})
+	}
+	edited, err := e.runEdits(ctx, b, jobs)
+	if err != nil {
+		return b.plan, 0, err
+	}
 	removed := 0
-	for _, rel := range files {
-		rows, err := parquet.ReadFile[schema.ChatlogRow](e.abs(rel))
-		if err != nil {
-			return b.plan, 0, fmt.Errorf("read chat log file: %w", err)
-		}
-		kept := slices.DeleteFunc(rows, func(r schema.ChatlogRow) bool {
-			_, gone := slices.BinarySearch(ids, r.InquiryID)
-			return gone
-		})
-		removed += len(rows) - len(kept)
-		replaceFile(b, rel, schema.DatasetChatlogs, kept)
+	for _, ed := range edited {
+		removed += ed.Dropped
 	}
 	return b.plan, removed, nil
 }

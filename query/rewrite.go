@@ -2,11 +2,16 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/arkiv-project/arkiv/schema"
 	"github.com/arkiv-project/arkiv/sinks"
@@ -29,18 +34,80 @@ func newRewriteBuilder(reason string) *rewriteBuilder {
 	return &rewriteBuilder{plan: sinks.RewritePlan{Reason: reason}, id: sinks.NewRewriteID()}
 }
 
-// replaceFile plans replacing the file rel (lake-relative) of dataset by
-// one holding rows; with no rows the file is only removed.
-func replaceFile[T any](b *rewriteBuilder, rel, dataset string, rows []T) {
+// editJob is one file of a rewrite and how its rows change.
+type editJob struct {
+	rel, dataset string
+	edit         func(abs, flushID string) (sinks.EditedFile, error)
+}
+
+func editFile[T any](rel, dataset string, edit sinks.RowEdit[T]) editJob {
+	return editJob{rel: rel, dataset: dataset, edit: func(abs, flushID string) (sinks.EditedFile, error) {
+		return sinks.EditParquet(abs, dataset, flushID, edit)
+	}}
+}
+
+// editedFile is a file of a plan as edited.
+type editedFile struct {
+	dataset string
+	sinks.EditedFile
+}
+
+// runEdits edits the files of jobs, on every core, and plans replacing
+// each file in which a row changed by its edited version (or by nothing,
+// when no row is left). The new files are made here, in memory: the
+// rewrite only writes them.
+func (e *Engine) runEdits(ctx context.Context, b *rewriteBuilder, jobs []editJob) ([]editedFile, error) {
+	out := make([]editedFile, len(jobs))
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for i := range next {
+				if errs[i] = ctx.Err(); errs[i] == nil {
+					out[i].dataset = jobs[i].dataset
+					out[i].EditedFile, errs[i] = jobs[i].edit(e.abs(jobs[i].rel), b.id)
+				}
+			}
+		})
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("edit the files: %w", err)
+	}
+	for i, ed := range out {
+		if ed.Matched > 0 {
+			replaceWith(b, jobs[i].rel, ed.Data)
+		}
+	}
+	return out, nil
+}
+
+// replaceWith plans replacing the file rel by data (lake-relative), or
+// only removing it when data is nil.
+func replaceWith(b *rewriteBuilder, rel string, data []byte) {
 	b.plan.Remove = append(b.plan.Remove, rel)
-	if len(rows) == 0 {
-		return // every row of the file is gone: the file only goes
+	if data == nil {
+		return
 	}
 	b.seq++
 	name := fmt.Sprintf("%s/%s-%d%s", filepath.ToSlash(filepath.Dir(rel)), b.id, b.seq, sinks.ParquetSuffix)
 	b.plan.Add = append(b.plan.Add, sinks.NewFile{Name: name, Write: func(w io.Writer) error {
-		return sinks.WriteParquet(w, dataset, b.id, rows)
+		_, err := w.Write(data)
+		return err
 	}})
+}
+
+// valueString is a string column's value ("" for a null).
+func valueString(v parquet.Value) string {
+	if v.IsNull() {
+		return ""
+	}
+	return string(v.ByteArray())
 }
 
 func (e *Engine) abs(rel string) string { return filepath.Join(e.dir, filepath.FromSlash(rel)) }
