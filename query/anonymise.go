@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -369,7 +370,6 @@ func (s *passStats) addTo(rc *Receipt, plan sinks.RewritePlan) {
 // of known inquiries already anonymised are not planned again.
 func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, known map[string]string,
 	deleteContent bool) (sinks.RewritePlan, *passStats, error) {
-	const findFiles = "find the person's files"
 	b := newRewriteBuilder("anonymise")
 	st := &passStats{rows: map[string]int{}}
 	scanned, err := e.personInquiries(ctx, tenant, p, known)
@@ -381,48 +381,41 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	nums, mails, idList := boundList(p.numbers), boundList(p.emails), boundList(ids)
 	held := e.holdingKnown(scanned, ids)
-	inqFiles, err := e.filesWhereIn(ctx, tenant, schema.DatasetInquiries, held, findFiles,
-		`(caller_number IN (SELECT unnest(?::VARCHAR[]))
-	OR chatter_number IN (SELECT unnest(?::VARCHAR[])) OR lower(chatter_email) IN (SELECT unnest(?::VARCHAR[]))
-	OR lower(from_address) IN (SELECT unnest(?::VARCHAR[])))
-	OR (inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (NOT anonymised OR caller_number IS NOT NULL
-		OR chatter_name IS NOT NULL OR chatter_email IS NOT NULL OR chatter_number IS NOT NULL
-		OR from_address IS NOT NULL OR subject IS NOT NULL))`, nums, nums, mails, mails, idList)
+	inqFiles, err := e.candidates(tenant, schema.DatasetInquiries, held)
 	if err != nil {
 		return b.plan, nil, err
 	}
-	survFiles, err := e.filesWhereIn(ctx, tenant, schema.DatasetSurveys, held, findFiles,
-		`respondent_number IN (SELECT unnest(?::VARCHAR[]))
-	OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
-	OR (inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (NOT anonymised OR respondent_number IS NOT NULL
-		OR respondent_email IS NOT NULL OR (? AND comment IS NOT NULL)))`, nums, mails, idList, deleteContent)
+	survFiles, err := e.candidates(tenant, schema.DatasetSurveys, held)
 	if err != nil {
 		return b.plan, nil, err
 	}
-	chatFiles, err := e.filesWhereIn(ctx, tenant, schema.DatasetChatlogs, e.holdingKnown(nil, ids), findFiles,
-		`inquiry_id IN (SELECT unnest(?::VARCHAR[])) AND (? OR NOT anonymised)`, idList, deleteContent)
+	chatFiles, err := e.candidates(tenant, schema.DatasetChatlogs, e.holdingKnown(nil, ids))
 	if err != nil {
 		return b.plan, nil, err
 	}
+	// A row is the person's by an identifier, or by a known inquiry when it
+	// still holds something to remove; rows already anonymised are not
+	// planned again, so that a pass after a rewrite finds nothing.
 	isPersons := func(v parquet.Value) bool { _, ok := known[valueString(v)]; return ok }
 	var jobs []editJob
 	var comments atomic.Int64 // survey comments deleted, over the files edited at once
 	for _, rel := range inqFiles {
 		jobs = append(jobs, editFile(rel, schema.DatasetInquiries, sinks.RowEdit[schema.InquiryRow]{
-			Columns: []string{"inquiry_id", "caller_number", "chatter_number", "chatter_email", "from_address"},
+			Columns: []string{"inquiry_id", "caller_number", "chatter_number", "chatter_email", "from_address",
+				"chatter_name", "subject", "anonymised"},
 			Match: func(v []parquet.Value) bool {
-				return isPersons(v[0]) || p.matchNumberValue(v[1]) || p.matchNumberValue(v[2]) ||
-					p.matchEmailValue(v[3]) || p.matchEmailValue(v[4])
+				return p.matchNumberValue(v[1]) || p.matchNumberValue(v[2]) || p.matchEmailValue(v[3]) ||
+					p.matchEmailValue(v[4]) || isPersons(v[0]) && !(v[7].Boolean() && allNull(v[1:7]))
 			},
 			Edit: func(r *schema.InquiryRow) bool { sinks.AnonymiseRow(r, false); return true }}))
 	}
 	for _, rel := range survFiles {
 		jobs = append(jobs, editFile(rel, schema.DatasetSurveys, sinks.RowEdit[schema.SurveyRow]{
-			Columns: []string{"inquiry_id", "respondent_number", "respondent_email", "comment"},
+			Columns: []string{"inquiry_id", "respondent_number", "respondent_email", "comment", "anonymised"},
 			Match: func(v []parquet.Value) bool {
-				return isPersons(v[0]) || p.matchNumberValue(v[1]) || p.matchEmailValue(v[2])
+				clean := v[4].Boolean() && allNull(v[1:3]) && !(deleteContent && !v[3].IsNull())
+				return p.matchNumberValue(v[1]) || p.matchEmailValue(v[2]) || isPersons(v[0]) && !clean
 			},
 			Edit: func(r *schema.SurveyRow) bool {
 				if deleteContent && r.Comment != nil {
@@ -434,8 +427,8 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	}
 	for _, rel := range chatFiles {
 		jobs = append(jobs, editFile(rel, schema.DatasetChatlogs, sinks.RowEdit[schema.ChatlogRow]{
-			Columns: []string{"inquiry_id"},
-			Match:   func(v []parquet.Value) bool { return isPersons(v[0]) },
+			Columns: []string{"inquiry_id", "anonymised"},
+			Match:   func(v []parquet.Value) bool { return isPersons(v[0]) && (deleteContent || !v[1].Boolean()) },
 			Edit:    func(r *schema.ChatlogRow) bool { sinks.AnonymiseRow(r, false); return !deleteContent }}))
 	}
 	edited, err := e.runEdits(ctx, b, jobs)
@@ -463,6 +456,36 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 		}
 	}
 	return b.plan, st, nil
+}
+
+// candidates lists (lake-relative) the tenant's files of dataset that keep
+// leaves of them: those that can hold a row of the person.
+func (e *Engine) candidates(tenant, dataset string, keep func([]string) ([]string, error)) ([]string, error) {
+	files, err := e.files(dataset, tenant, dayRange{}, sinks.ParquetSuffix)
+	if err != nil || len(files) == 0 {
+		return nil, err
+	}
+	if files, err = keep(files); err != nil {
+		return nil, err
+	}
+	rels := make([]string, len(files))
+	for i, f := range files {
+		rel, err := filepath.Rel(e.dir, f)
+		if err != nil {
+			return nil, err
+		}
+		rels[i] = filepath.ToSlash(rel)
+	}
+	return rels, nil
+}
+
+func allNull(values []parquet.Value) bool {
+	for _, v := range values {
+		if !v.IsNull() {
+			return false
+		}
+	}
+	return true
 }
 
 // holdingKnown keeps, of a list of files, those that can hold a row of one
