@@ -509,42 +509,100 @@ func (e *Engine) holdingKnown(scanned map[string]bool, ids []string) func([]stri
 	}
 }
 
+// inquiryKey and surveyKey are the columns that tell a person's rows:
+// reading a file as one of them reads only these columns.
+type inquiryKey struct {
+	InquiryID     string    `parquet:"inquiry_id"`
+	StartedAt     time.Time `parquet:"started_at,timestamp(microsecond)"`
+	CallerNumber  *string   `parquet:"caller_number,optional"`
+	ChatterNumber *string   `parquet:"chatter_number,optional"`
+	ChatterEmail  *string   `parquet:"chatter_email,optional"`
+	FromAddress   *string   `parquet:"from_address,optional"`
+}
+
+type surveyKey struct {
+	InquiryID        string    `parquet:"inquiry_id"`
+	InquiryStartedAt time.Time `parquet:"inquiry_started_at,timestamp(microsecond)"`
+	RespondentNumber *string   `parquet:"respondent_number,optional"`
+	RespondentEmail  *string   `parquet:"respondent_email,optional"`
+}
+
 // personInquiries adds to known the inquiries of the person: by their own
-// identifiers, and those of the surveys the person answered. It returns
-// the files it read (absolute paths).
+// identifiers, and those of the surveys the person answered (each with the
+// day of its latest row, an inquiry's own before a survey's). It reads the
+// identifier columns of the files that statistics, bloom filters and the
+// e-mail filters leave, and returns every file it listed (absolute paths):
+// those left out cannot hold a row with the person's identifiers.
 func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, known map[string]string) (map[string]bool, error) {
-	nums, mails := boundList(p.numbers), boundList(p.emails)
-	scanned := map[string]bool{}
-	found, err := e.inquiryDaysWhere(ctx, tenant, []string{schema.DatasetInquiries, schema.DatasetSurveys},
-		"find the person's inquiries", `SELECT inquiry_id, max(started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
-	WHERE caller_number IN (SELECT unnest(?::VARCHAR[])) OR chatter_number IN (SELECT unnest(?::VARCHAR[]))
-	OR lower(chatter_email) IN (SELECT unnest(?::VARCHAR[])) OR lower(from_address) IN (SELECT unnest(?::VARCHAR[]))
-	GROUP BY inquiry_id
-	UNION ALL
-	SELECT inquiry_id, max(inquiry_started_at) FROM read_parquet(?::VARCHAR[], `+hiveOptions+`)
-	WHERE respondent_number IN (SELECT unnest(?::VARCHAR[])) OR lower(respondent_email) IN (SELECT unnest(?::VARCHAR[]))
-	GROUP BY inquiry_id`, func(s sources) ([]any, error) {
-			// Every file listed counts as scanned: those pruning leaves out
-			// cannot hold a row with the person's identifiers.
-			clear(scanned)
-			for _, f := range append(slices.Clone(s[schema.DatasetInquiries]), s[schema.DatasetSurveys]...) {
-				scanned[f] = true
-			}
-			inq, err := e.mayHoldPerson(schema.DatasetInquiries, s[schema.DatasetInquiries], p,
-				"caller_number", "chatter_number")
-			if err != nil {
-				return nil, err
-			}
-			surv, err := e.mayHoldPerson(schema.DatasetSurveys, s[schema.DatasetSurveys], p, "respondent_number")
-			return []any{inq, nums, nums, mails, mails, surv, nums, mails}, err
-		})
+	s, err := e.list(tenant, dayRange{}, schema.DatasetInquiries, schema.DatasetSurveys)
 	if err != nil {
 		return nil, err
 	}
-	for id, day := range found {
-		if _, ok := known[id]; !ok {
-			known[id] = day
+	scanned := map[string]bool{}
+	for _, f := range append(slices.Clone(s[schema.DatasetInquiries]), s[schema.DatasetSurveys]...) {
+		scanned[f] = true
+	}
+	inqFiles, err := e.mayHoldPerson(schema.DatasetInquiries, s[schema.DatasetInquiries], p, "caller_number", "chatter_number")
+	if err != nil {
+		return nil, err
+	}
+	survFiles, err := e.mayHoldPerson(schema.DatasetSurveys, s[schema.DatasetSurveys], p, "respondent_number")
+	if err != nil {
+		return nil, err
+	}
+	inq, err := latestMatching(ctx, e.skipEmpty(inqFiles), func(r *inquiryKey) (string, time.Time, bool) {
+		ok := p.matchNumber(r.CallerNumber) || p.matchNumber(r.ChatterNumber) || p.matchEmail(r.ChatterEmail) ||
+			p.matchEmail(r.FromAddress)
+		return r.InquiryID, r.StartedAt, ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	surv, err := latestMatching(ctx, e.skipEmpty(survFiles), func(r *surveyKey) (string, time.Time, bool) {
+		return r.InquiryID, r.InquiryStartedAt, p.matchNumber(r.RespondentNumber) || p.matchEmail(r.RespondentEmail)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, found := range []map[string]time.Time{inq, surv} {
+		for id, at := range found {
+			if _, ok := known[id]; !ok {
+				known[id] = schema.Day(at)
+			}
 		}
 	}
 	return scanned, nil
+}
+
+// skipEmpty leaves out the empty placeholder file of a list.
+func (e *Engine) skipEmpty(files []string) []string {
+	return slices.DeleteFunc(slices.Clone(files), func(f string) bool { return strings.HasPrefix(f, e.empty+string(filepath.Separator)) })
+}
+
+// latestMatching reads the files as rows of K (only K's columns), on every
+// core, and returns the latest time of each id among the rows match picks.
+func latestMatching[K any](ctx context.Context, files []string, match func(*K) (id string, at time.Time, ok bool)) (map[string]time.Time, error) {
+	found := make([]map[string]time.Time, len(files))
+	err := inParallel(ctx, len(files), func(i int) error {
+		rows, err := parquet.ReadFile[K](files[i])
+		if err != nil {
+			return fmt.Errorf("find the person's inquiries: %w", err)
+		}
+		found[i] = map[string]time.Time{}
+		for j := range rows {
+			if id, at, ok := match(&rows[j]); ok && at.After(found[i][id]) {
+				found[i][id] = at
+			}
+		}
+		return nil
+	})
+	out := map[string]time.Time{}
+	for _, f := range found {
+		for id, at := range f {
+			if at.After(out[id]) {
+				out[id] = at
+			}
+		}
+	}
+	return out, err
 }

@@ -58,25 +58,12 @@ type editedFile struct {
 // rewrite only writes them.
 func (e *Engine) runEdits(ctx context.Context, b *rewriteBuilder, jobs []editJob) ([]editedFile, error) {
 	out := make([]editedFile, len(jobs))
-	errs := make([]error, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
-		wg.Go(func() {
-			for i := range next {
-				if errs[i] = ctx.Err(); errs[i] == nil {
-					out[i].dataset = jobs[i].dataset
-					out[i].EditedFile, errs[i] = jobs[i].edit(e.abs(jobs[i].rel), b.id)
-				}
-			}
-		})
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := inParallel(ctx, len(jobs), func(i int) (err error) {
+		out[i].dataset = jobs[i].dataset
+		out[i].EditedFile, err = jobs[i].edit(e.abs(jobs[i].rel), b.id)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("edit the files: %w", err)
 	}
 	for i, ed := range out {
@@ -85,6 +72,29 @@ func (e *Engine) runEdits(ctx context.Context, b *rewriteBuilder, jobs []editJob
 		}
 	}
 	return out, nil
+}
+
+// inParallel calls fn(i) for every i below n, on every core, and joins
+// their errors; once ctx is done the calls left are not made.
+func inParallel(ctx context.Context, n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := range next {
+				if errs[i] = ctx.Err(); errs[i] == nil {
+					errs[i] = fn(i)
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // replaceWith plans replacing the file rel by data (lake-relative), or
@@ -115,25 +125,10 @@ func (e *Engine) abs(rel string) string { return filepath.Join(e.dir, filepath.F
 // filesWhere lists (lake-relative) the files of a dataset of the tenant
 // holding a row for which cond is true; op names the search in errors.
 func (e *Engine) filesWhere(ctx context.Context, tenant, dataset, op, cond string, args ...any) ([]string, error) {
-	return e.filesWhereIn(ctx, tenant, dataset, nil, op, cond, args...)
-}
-
-// filesWhereIn is filesWhere that reads only the files keep leaves of the
-// dataset's list (keep nil: all); keep must leave every file that can hold
-// a row for which cond is true.
-func (e *Engine) filesWhereIn(ctx context.Context, tenant, dataset string, keep func([]string) ([]string, error),
-	op, cond string, args ...any) ([]string, error) {
 	var out []string
 	err := e.withSources(ctx, tenant, dayRange{}, []string{dataset}, func(s sources) error {
 		out = out[:0]
 		files := s[dataset]
-		if keep != nil {
-			kept, err := keep(files)
-			if err != nil || len(kept) == 0 {
-				return err
-			}
-			files = kept
-		}
 		rows, err := e.db.QueryContext(ctx, `SELECT DISTINCT filename FROM read_parquet(?::VARCHAR[],
 	`+hiveOptions+`, filename = true) WHERE `+cond+` ORDER BY filename`, append([]any{files}, args...)...)
 		if err != nil {
