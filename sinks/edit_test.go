@@ -41,7 +41,7 @@ func surveys(n int, seed uint64) []schema.SurveyRow {
 
 // writeLakeFile writes rows (sorted as the lake sorts them) into a file
 // of a temporary folder and returns its path.
-func writeLakeFile[T any](t *testing.T, dataset string, rows []T) string {
+func writeLakeFile[T any](t testing.TB, dataset string, rows []T) string {
 	t.Helper()
 	sortLike(dataset, rows)
 	var buf bytes.Buffer
