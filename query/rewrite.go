@@ -2,13 +2,11 @@ package query
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -77,24 +75,12 @@ func (e *Engine) runEdits(ctx context.Context, b *rewriteBuilder, jobs []editJob
 // inParallel calls fn(i) for every i below n, on every core, and joins
 // their errors; once ctx is done the calls left are not made.
 func inParallel(ctx context.Context, n int, fn func(i int) error) error {
-	errs := make([]error, n)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := range next {
-				if errs[i] = ctx.Err(); errs[i] == nil {
-					errs[i] = fn(i)
-				}
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
+	return sinks.InParallel(n, runtime.GOMAXPROCS(0), func(i int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(i)
+	})
 }
 
 // replaceWith plans replacing the file rel by data (lake-relative), or

@@ -5,10 +5,11 @@ import (
 	"sync"
 )
 
-// inParallel calls fn(i) for every i below n, at most workers at once,
-// and joins their errors. For work that waits on the filesystem more than
-// on the CPU (unlinking, fsyncing) on separate files or folders.
-func inParallel(n, workers int, fn func(i int) error) error {
+// InParallel calls fn(i) for every i below n, at most workers at once,
+// and joins their errors: for work on separate files or folders, with
+// workers about the cores for CPU work, more for work that waits on the
+// filesystem (unlinking, fsyncing).
+func InParallel(n, workers int, fn func(i int) error) error {
 	errs := make([]error, n)
 	next := make(chan int)
 	var wg sync.WaitGroup

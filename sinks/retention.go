@@ -515,7 +515,7 @@ func (l *Lake) emptyTrash(names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	err := inParallel(len(names), trashRemovers, func(i int) error {
+	err := InParallel(len(names), trashRemovers, func(i int) error {
 		if err := l.fs.RemoveAll(names[i]); err != nil {
 			return fmt.Errorf("remove trash entry %s: %w", names[i], err)
 		}

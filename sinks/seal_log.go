@@ -178,7 +178,7 @@ const syncers = 8
 func syncPaths(paths []string) error {
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
-	return inParallel(len(paths), syncers, func(i int) error { return fsyncPath(paths[i]) })
+	return InParallel(len(paths), syncers, func(i int) error { return fsyncPath(paths[i]) })
 }
 
 // afterNewline prefixes line with a newline unless the file (of size

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -296,36 +294,65 @@ func filesHolding(dir string, p lakegen.Person) ([]string, error) {
 	return out, rows.Err()
 }
 
-// rewriteTenant is the baseline: one journaled rewrite (the same
-// sinks.Lake.Rewrite that anonymisation uses) of every Parquet file of the
-// tenant, each read and written again unchanged.
-func rewriteTenant(dir, tenant string) (int, time.Duration, error) {
-	lake, err := sinks.OpenDir(dir, nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer lake.Close()
-	start := time.Now()
-	id := sinks.NewRewriteID()
-	plan := sinks.RewritePlan{Reason: "benchmark baseline"}
+// tenantFile is one Parquet file of a tenant, lake-relative.
+type tenantFile struct{ rel, dataset string }
+
+// tenantFiles lists the Parquet files of the tenant that the baselines
+// rewrite.
+func tenantFiles(dir, tenant string) ([]tenantFile, error) {
+	var out []tenantFile
 	for _, ds := range rewrittenDatasets {
 		files, err := filepath.Glob(filepath.Join(dir, ds, "tenant="+tenant, "date=*", "*.parquet"))
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
 		for _, abs := range files {
-			rel, _ := filepath.Rel(dir, abs)
-			rel = filepath.ToSlash(rel)
-			plan.Remove = append(plan.Remove, rel)
-			plan.Add = append(plan.Add, sinks.NewFile{
-				Name:  fmt.Sprintf("%s/%s-%d%s", filepath.ToSlash(filepath.Dir(rel)), id, len(plan.Add), sinks.ParquetSuffix),
-				Write: rewriteFile(ds, id, abs)})
+			rel, err := filepath.Rel(dir, abs)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, tenantFile{filepath.ToSlash(rel), ds})
 		}
 	}
-	if err := lake.Rewrite(tenant, plan); err != nil {
-		return 0, 0, fmt.Errorf("baseline rewrite: %w", err)
+	return out, nil
+}
+
+// rewriteEvery replaces every file of the tenant by what write(i) writes
+// for files[i], in one journaled rewrite (the same sinks.Lake.Rewrite that
+// anonymisation uses).
+func rewriteEvery(dir, tenant string, files []tenantFile, id string, write func(i int) func(io.Writer) error) error {
+	lake, err := sinks.OpenDir(dir, nil)
+	if err != nil {
+		return err
 	}
-	return len(plan.Remove), time.Since(start), nil
+	defer lake.Close()
+	plan := sinks.RewritePlan{Reason: "benchmark baseline"}
+	for i, f := range files {
+		plan.Remove = append(plan.Remove, f.rel)
+		plan.Add = append(plan.Add, sinks.NewFile{
+			Name:  fmt.Sprintf("%s/%s-%d%s", filepath.ToSlash(filepath.Dir(f.rel)), id, i, sinks.ParquetSuffix),
+			Write: write(i)})
+	}
+	if err := lake.Rewrite(tenant, plan); err != nil {
+		return fmt.Errorf("baseline rewrite: %w", err)
+	}
+	return nil
+}
+
+// rewriteTenant is the baseline: every Parquet file of the tenant read
+// into structs and written again unchanged, one after another, in one
+// journaled rewrite.
+func rewriteTenant(dir, tenant string) (int, time.Duration, error) {
+	start := time.Now()
+	files, err := tenantFiles(dir, tenant)
+	if err != nil {
+		return 0, 0, err
+	}
+	id := sinks.NewRewriteID()
+	err = rewriteEvery(dir, tenant, files, id, func(i int) func(io.Writer) error {
+		return rewriteFile(files[i].dataset, id, filepath.Join(dir, files[i].rel))
+	})
+	return len(files), time.Since(start), err
 }
 
 // rewriteTenantEdited is the baseline at equal method: every Parquet file
@@ -333,54 +360,24 @@ func rewriteTenant(dir, tenant string) (int, time.Duration, error) {
 // (sinks.EditParquet, one row through its Go type, every core at once),
 // then one journaled rewrite of them all.
 func rewriteTenantEdited(dir, tenant string) (int, time.Duration, error) {
-	lake, err := sinks.OpenDir(dir, nil)
+	start := time.Now()
+	files, err := tenantFiles(dir, tenant)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer lake.Close()
-	start := time.Now()
 	id := sinks.NewRewriteID()
-	var rels, datasets []string
-	for _, ds := range rewrittenDatasets {
-		files, err := filepath.Glob(filepath.Join(dir, ds, "tenant="+tenant, "date=*", "*.parquet"))
-		if err != nil {
-			return 0, 0, err
-		}
-		for _, abs := range files {
-			rel, _ := filepath.Rel(dir, abs)
-			rels, datasets = append(rels, filepath.ToSlash(rel)), append(datasets, ds)
-		}
-	}
-	data := make([][]byte, len(rels))
-	errs := make([]error, len(rels))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := range next {
-				data[i], errs[i] = editFirstRow(datasets[i], id, filepath.Join(dir, rels[i]))
-			}
-		})
-	}
-	for i := range rels {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	data := make([][]byte, len(files))
+	err = sinks.InParallel(len(files), runtime.GOMAXPROCS(0), func(i int) (err error) {
+		data[i], err = editFirstRow(files[i].dataset, id, filepath.Join(dir, files[i].rel))
+		return err
+	})
+	if err != nil {
 		return 0, 0, err
 	}
-	plan := sinks.RewritePlan{Reason: "benchmark baseline"}
-	for i, rel := range rels {
-		plan.Remove = append(plan.Remove, rel)
-		plan.Add = append(plan.Add, sinks.NewFile{
-			Name:  fmt.Sprintf("%s/%s-%d%s", filepath.ToSlash(filepath.Dir(rel)), id, i, sinks.ParquetSuffix),
-			Write: func(w io.Writer) error { _, err := w.Write(data[i]); return err }})
-	}
-	if err := lake.Rewrite(tenant, plan); err != nil {
-		return 0, 0, fmt.Errorf("baseline rewrite: %w", err)
-	}
-	return len(plan.Remove), time.Since(start), nil
+	err = rewriteEvery(dir, tenant, files, id, func(i int) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := w.Write(data[i]); return err }
+	})
+	return len(files), time.Since(start), err
 }
 
 // editFirstRow makes a file again with sinks.EditParquet, its first row
