@@ -61,8 +61,8 @@ type RewritePlan struct {
 //
 //  1. Begin: the record is written with State pending, listing both sides,
 //     under the tenant's lock, before any new file exists.
-//  2. The new files are published (each atomically, fsynced) under their
-//     final names.
+//  2. The new files are published (each atomically) under their final
+//     names, and made durable by one sync of the filesystem.
 //  3. Commit: the record is rewritten with State committed. This rename is
 //     the commit point: before it the old files are the lake's state, after
 //     it the new ones.
@@ -128,10 +128,8 @@ func (l *Lake) runRewrite(rec *RewriteRecord, plan RewritePlan) error {
 	if err := l.writeRewriteRecord(rec); err != nil {
 		return fmt.Errorf("begin rewrite %s: %w", rec.ID, err)
 	}
-	for _, f := range plan.Add {
-		if err := l.Publish(f.Name, f.Write); err != nil {
-			return errors.Join(fmt.Errorf("rewrite %s: %w", rec.ID, err), l.rollbackRewrite(rec))
-		}
+	if err := l.publishAll(plan.Add); err != nil {
+		return errors.Join(fmt.Errorf("rewrite %s: %w", rec.ID, err), l.rollbackRewrite(rec))
 	}
 	rec.State = RewriteCommitted
 	if err := l.writeRewriteRecord(rec); err != nil {
@@ -144,6 +142,25 @@ func (l *Lake) runRewrite(rec *RewriteRecord, plan RewritePlan) error {
 	}
 	l.log.Info("rewrote files", "rewrite", rec.ID, "tenant", rec.Tenant, "reason", rec.Reason,
 		"removed", len(rec.Remove), "added", len(rec.Add))
+	return nil
+}
+
+// publishAll puts the new files of a rewrite in place and makes them
+// durable with one sync of the filesystem, as a flush does, instead of a
+// file and a folder fsync each: until the journal commits, only the
+// journal names them.
+func (l *Lake) publishAll(files []NewFile) error {
+	for _, f := range files {
+		if err := l.PublishUnsynced(f.Name, f.Write); err != nil {
+			return err
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	if err := l.fs.SyncAll(); err != nil {
+		return fmt.Errorf("sync the new files: %w", err)
+	}
 	return nil
 }
 
