@@ -39,10 +39,21 @@ func (j journal) write(l *Lake, id string, rec any) error {
 
 // remove deletes files, then the record of id; op ("roll back", "finish")
 // names the step in errors.
+//
+// The removals are made durable with one sync of the filesystem before the
+// record goes, instead of a folder fsync each.
 func (j journal) remove(l *Lake, op, id string, files []string) error {
 	for _, name := range files {
-		if err := l.Remove(name); err != nil {
+		if err := checkLakePath(name); err != nil {
 			return fmt.Errorf("%s %s %s: %w", op, j.kind, id, err)
+		}
+		if err := l.fs.Remove(name); err != nil && !IsNotExist(err) {
+			return fmt.Errorf("%s %s %s: remove %s: %w", op, j.kind, id, name, err)
+		}
+	}
+	if len(files) > 0 {
+		if err := l.fs.SyncAll(); err != nil {
+			return fmt.Errorf("%s %s %s: sync the removals: %w", op, j.kind, id, err)
 		}
 	}
 	if err := l.Remove(j.path(id)); err != nil {
