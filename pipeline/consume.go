@@ -173,7 +173,9 @@ type fetcher interface {
 // readRuns fetches from r and sends decoded items in runs (see itemRun).
 // With draining it stops at end.
 func (ing *Ingester) readRuns(ctx context.Context, r fetcher, tp sinks.TopicPartition, offset, end int64, draining bool, q *itemQueue) error {
+	// The partition's series, looked up once, not per record.
 	lag := ing.metrics.Lag.WithLabelValues(tp.Topic, partitionLabel(tp.Partition))
+	consumed := ing.metrics.Consumed.WithLabelValues(tp.Topic)
 	run := q.get()
 	wait := runWait{parent: ctx}
 	defer wait.stop()
@@ -187,6 +189,7 @@ func (ing *Ingester) readRuns(ctx context.Context, r fetcher, tp sinks.TopicPart
 		case err == nil:
 			offset = m.Offset + 1
 			lag.Set(float64(max(0, m.HighWaterMark-offset)))
+			consumed.Inc()
 			it := ing.dec.decode(toRecord(tp, m))
 			it.caughtUp = offset >= m.HighWaterMark
 			run = append(run, it)

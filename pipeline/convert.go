@@ -14,8 +14,12 @@ import (
 // attachments were already dropped by the decoder and are only counted here.
 func inquiryRow(in *schema.Inquiry, p config.Policy, m *Metrics) schema.InquiryRow {
 	ivr, byFlag, byPolicy := maskIVR(in.IVRInputs, p)
-	m.MaskedInputs.WithLabelValues("flag").Add(float64(byFlag))
-	m.MaskedInputs.WithLabelValues("tenant_list").Add(float64(byPolicy))
+	if byFlag > 0 { // most inquiries have none: no label lookup per record
+		m.MaskedInputs.WithLabelValues("flag").Add(float64(byFlag))
+	}
+	if byPolicy > 0 {
+		m.MaskedInputs.WithLabelValues("tenant_list").Add(float64(byPolicy))
+	}
 	row := schema.InquiryRow{
 		InquiryID:        in.InquiryID,
 		SessionID:        in.SessionID,

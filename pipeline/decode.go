@@ -28,8 +28,8 @@ func newDecoder(cfg *config.Config, m *Metrics, erasure *sinks.Ledger) *decoder 
 	}}
 }
 
+// decode makes an item of r. (Its caller counts r as consumed.)
 func (d *decoder) decode(r Record) item {
-	d.metrics.Consumed.WithLabelValues(r.TP.Topic).Inc()
 	base := item{tp: r.TP, offset: r.Offset, size: len(r.Value) + len(r.Key),
 		received: time.Now().UTC().Truncate(time.Microsecond), at: r.Time}
 	switch kind := d.kinds[r.TP.Topic]; kind {

@@ -224,6 +224,15 @@ func TestIngestEndToEnd(t *testing.T) {
 				t.Errorf("%s = %v, want %v", k, checks[k], v)
 			}
 		}
+		for _, topic := range []string{tp.Inquiries, tp.Chatlogs, tp.Recordings} {
+			var sent float64
+			for _, end := range partitionEnds(t, h.brokers, topic) {
+				sent += float64(end)
+			}
+			if got := testutil.ToFloat64(m.Consumed.WithLabelValues(topic)); got != sent || sent == 0 {
+				t.Errorf("%s: %v records consumed, %v sent", topic, got, sent)
+			}
+		}
 	})
 	t.Run("a second drain adds nothing", func(t *testing.T) {
 		before := listFiles(t, h.lake)
