@@ -509,24 +509,6 @@ func (e *Engine) holdingKnown(scanned map[string]bool, ids []string) func([]stri
 	}
 }
 
-// inquiryKey and surveyKey are the columns that tell a person's rows:
-// reading a file as one of them reads only these columns.
-type inquiryKey struct {
-	InquiryID     string    `parquet:"inquiry_id"`
-	StartedAt     time.Time `parquet:"started_at,timestamp(microsecond)"`
-	CallerNumber  *string   `parquet:"caller_number,optional"`
-	ChatterNumber *string   `parquet:"chatter_number,optional"`
-	ChatterEmail  *string   `parquet:"chatter_email,optional"`
-	FromAddress   *string   `parquet:"from_address,optional"`
-}
-
-type surveyKey struct {
-	InquiryID        string    `parquet:"inquiry_id"`
-	InquiryStartedAt time.Time `parquet:"inquiry_started_at,timestamp(microsecond)"`
-	RespondentNumber *string   `parquet:"respondent_number,optional"`
-	RespondentEmail  *string   `parquet:"respondent_email,optional"`
-}
-
 // personInquiries adds to known the inquiries of the person: by their own
 // identifiers, and those of the surveys the person answered (each with the
 // day of its latest row, an inquiry's own before a survey's). It reads the
@@ -550,17 +532,17 @@ func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, 
 	if err != nil {
 		return nil, err
 	}
-	inq, err := latestMatching(ctx, e.skipEmpty(inqFiles), func(r *inquiryKey) (string, time.Time, bool) {
-		ok := p.matchNumber(r.CallerNumber) || p.matchNumber(r.ChatterNumber) || p.matchEmail(r.ChatterEmail) ||
-			p.matchEmail(r.FromAddress)
-		return r.InquiryID, r.StartedAt, ok
-	})
+	inq, err := latestMatching(ctx, e.skipEmpty(inqFiles),
+		[]string{"inquiry_id", "started_at", "caller_number", "chatter_number", "chatter_email", "from_address"},
+		func(v []parquet.Value) bool {
+			return p.matchNumberValue(v[2]) || p.matchNumberValue(v[3]) || p.matchEmailValue(v[4]) || p.matchEmailValue(v[5])
+		})
 	if err != nil {
 		return nil, err
 	}
-	surv, err := latestMatching(ctx, e.skipEmpty(survFiles), func(r *surveyKey) (string, time.Time, bool) {
-		return r.InquiryID, r.InquiryStartedAt, p.matchNumber(r.RespondentNumber) || p.matchEmail(r.RespondentEmail)
-	})
+	surv, err := latestMatching(ctx, e.skipEmpty(survFiles),
+		[]string{"inquiry_id", "inquiry_started_at", "respondent_number", "respondent_email"},
+		func(v []parquet.Value) bool { return p.matchNumberValue(v[2]) || p.matchEmailValue(v[3]) })
 	if err != nil {
 		return nil, err
 	}
@@ -579,20 +561,23 @@ func (e *Engine) skipEmpty(files []string) []string {
 	return slices.DeleteFunc(slices.Clone(files), func(f string) bool { return strings.HasPrefix(f, e.empty+string(filepath.Separator)) })
 }
 
-// latestMatching reads the files as rows of K (only K's columns), on every
-// core, and returns the latest time of each id among the rows match picks.
-func latestMatching[K any](ctx context.Context, files []string, match func(*K) (id string, at time.Time, ok bool)) (map[string]time.Time, error) {
+// latestMatching reads the columns of the files (an inquiry id and a
+// timestamp first), on every core, and returns the latest time of each id
+// among the rows match picks.
+func latestMatching(ctx context.Context, files, columns []string, match func([]parquet.Value) bool) (map[string]time.Time, error) {
 	found := make([]map[string]time.Time, len(files))
 	err := inParallel(ctx, len(files), func(i int) error {
-		rows, err := parquet.ReadFile[K](files[i])
+		found[i] = map[string]time.Time{}
+		err := sinks.ScanColumns(files[i], columns, func(v []parquet.Value) {
+			if match(v) {
+				id, at := string(v[0].ByteArray()), time.UnixMicro(v[1].Int64()).UTC()
+				if at.After(found[i][id]) {
+					found[i][id] = at
+				}
+			}
+		})
 		if err != nil {
 			return fmt.Errorf("find the person's inquiries: %w", err)
-		}
-		found[i] = map[string]time.Time{}
-		for j := range rows {
-			if id, at, ok := match(&rows[j]); ok && at.After(found[i][id]) {
-				found[i][id] = at
-			}
 		}
 		return nil
 	})
