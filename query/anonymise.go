@@ -397,25 +397,25 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	// A row is the person's by an identifier, or by a known inquiry when it
 	// still holds something to remove; rows already anonymised are not
 	// planned again, so that a pass after a rewrite finds nothing.
-	isPersons := func(v parquet.Value) bool { _, ok := known[valueString(v)]; return ok }
+	isPersons := func(id string) bool { _, ok := known[id]; return ok }
 	var jobs []editJob
 	var comments atomic.Int64 // survey comments deleted, over the files edited at once
 	for _, rel := range inqFiles {
 		jobs = append(jobs, editFile(rel, schema.DatasetInquiries, sinks.RowEdit[schema.InquiryRow]{
-			Columns: []string{"inquiry_id", "caller_number", "chatter_number", "chatter_email", "from_address",
-				"chatter_name", "subject", "anonymised"},
-			Match: func(v []parquet.Value) bool {
-				return p.matchNumberValue(v[1]) || p.matchNumberValue(v[2]) || p.matchEmailValue(v[3]) ||
-					p.matchEmailValue(v[4]) || isPersons(v[0]) && !(v[7].Boolean() && allNull(v[1:7]))
+			Match: func(r *schema.InquiryRow) bool {
+				clean := r.Anonymised && r.CallerNumber == nil && r.ChatterName == nil && r.ChatterEmail == nil &&
+					r.ChatterNumber == nil && r.FromAddress == nil && r.Subject == nil
+				return p.matchNumber(r.CallerNumber) || p.matchNumber(r.ChatterNumber) || p.matchEmail(r.ChatterEmail) ||
+					p.matchEmail(r.FromAddress) || isPersons(r.InquiryID) && !clean
 			},
 			Edit: func(r *schema.InquiryRow) bool { sinks.AnonymiseRow(r, false); return true }}))
 	}
 	for _, rel := range survFiles {
 		jobs = append(jobs, editFile(rel, schema.DatasetSurveys, sinks.RowEdit[schema.SurveyRow]{
-			Columns: []string{"inquiry_id", "respondent_number", "respondent_email", "comment", "anonymised"},
-			Match: func(v []parquet.Value) bool {
-				clean := v[4].Boolean() && allNull(v[1:3]) && !(deleteContent && !v[3].IsNull())
-				return p.matchNumberValue(v[1]) || p.matchEmailValue(v[2]) || isPersons(v[0]) && !clean
+			Match: func(r *schema.SurveyRow) bool {
+				clean := r.Anonymised && r.RespondentNumber == nil && r.RespondentEmail == nil &&
+					!(deleteContent && r.Comment != nil)
+				return p.matchNumber(r.RespondentNumber) || p.matchEmail(r.RespondentEmail) || isPersons(r.InquiryID) && !clean
 			},
 			Edit: func(r *schema.SurveyRow) bool {
 				if deleteContent && r.Comment != nil {
@@ -427,9 +427,8 @@ func (e *Engine) anonymisePlan(ctx context.Context, tenant string, p *person, kn
 	}
 	for _, rel := range chatFiles {
 		jobs = append(jobs, editFile(rel, schema.DatasetChatlogs, sinks.RowEdit[schema.ChatlogRow]{
-			Columns: []string{"inquiry_id", "anonymised"},
-			Match:   func(v []parquet.Value) bool { return isPersons(v[0]) && (deleteContent || !v[1].Boolean()) },
-			Edit:    func(r *schema.ChatlogRow) bool { sinks.AnonymiseRow(r, false); return !deleteContent }}))
+			Match: func(r *schema.ChatlogRow) bool { return isPersons(r.InquiryID) && (deleteContent || !r.Anonymised) },
+			Edit:  func(r *schema.ChatlogRow) bool { sinks.AnonymiseRow(r, false); return !deleteContent }}))
 	}
 	edited, err := e.runEdits(ctx, b, jobs)
 	if err != nil {
@@ -477,15 +476,6 @@ func (e *Engine) candidates(tenant, dataset string, keep func([]string) ([]strin
 		rels[i] = filepath.ToSlash(rel)
 	}
 	return rels, nil
-}
-
-func allNull(values []parquet.Value) bool {
-	for _, v := range values {
-		if !v.IsNull() {
-			return false
-		}
-	}
-	return true
 }
 
 // holdingKnown keeps, of a list of files, those that can hold a row of one

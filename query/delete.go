@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
-
 	"github.com/arkiv-project/arkiv/schema"
 	"github.com/arkiv-project/arkiv/sinks"
 )
@@ -267,11 +265,11 @@ func (e *Engine) chatlogPlan(ctx context.Context, tenant string, ids []string) (
 	if err != nil {
 		return b.plan, 0, err
 	}
-	isGone := func(v []parquet.Value) bool { _, gone := slices.BinarySearch(ids, valueString(v[0])); return gone }
+	isGone := func(r *schema.ChatlogRow) bool { _, gone := slices.BinarySearch(ids, r.InquiryID); return gone }
 	jobs := make([]editJob, len(files))
 	for i, rel := range files {
 		jobs[i] = editFile(rel, schema.DatasetChatlogs, sinks.RowEdit[schema.ChatlogRow]{
-			Columns: []string{"inquiry_id"}, Match: isGone, Edit: func(*schema.ChatlogRow) bool { return false }})
+			Match: isGone, Edit: func(*schema.ChatlogRow) bool { return false }})
 	}
 	edited, err := e.runEdits(ctx, b, jobs)
 	if err != nil {

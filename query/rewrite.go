@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
-
 	"github.com/arkiv-project/arkiv/schema"
 	"github.com/arkiv-project/arkiv/sinks"
 )
@@ -96,14 +94,6 @@ func replaceWith(b *rewriteBuilder, rel string, data []byte) {
 		_, err := w.Write(data)
 		return err
 	}})
-}
-
-// valueString is a string column's value ("" for a null).
-func valueString(v parquet.Value) string {
-	if v.IsNull() {
-		return ""
-	}
-	return string(v.ByteArray())
 }
 
 func (e *Engine) abs(rel string) string { return filepath.Join(e.dir, filepath.FromSlash(rel)) }

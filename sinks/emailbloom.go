@@ -69,18 +69,6 @@ func emailBloomFor(rows any) (value string, ok bool) {
 	return "", false
 }
 
-// emailColumns are the columns whose addresses a file of dataset puts in
-// its e-mail filter (emailBloomFor's fields), or none.
-func emailColumns(dataset string) []string {
-	switch dataset {
-	case schema.DatasetInquiries:
-		return []string{"chatter_email", "from_address"}
-	case schema.DatasetSurveys:
-		return []string{"respondent_email"}
-	}
-	return nil
-}
-
 // emailBloomValue is the MetaEmailBloom value of addresses (nil ones are
 // skipped).
 func emailBloomValue(addrs iter.Seq[*string]) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -64,6 +65,8 @@ func flatLeaves(sch *parquet.Schema, columns []string) ([]int, error) {
 	}
 	return out, nil
 }
+
+func splitPath(p string) []string { return strings.Split(p, ".") }
 
 // chunkValues reads every value of a column chunk of n rows (cloned: the
 // pages' buffers are reused).

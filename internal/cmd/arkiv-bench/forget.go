@@ -357,8 +357,8 @@ func rewriteTenant(dir, tenant string) (int, time.Duration, error) {
 
 // rewriteTenantEdited is the baseline at equal method: every Parquet file
 // of the tenant made again as anonymisation makes a file it edits
-// (sinks.EditParquet, one row through its Go type, every core at once),
-// then one journaled rewrite of them all.
+// (sinks.EditParquet, every core at once, in memory), then one journaled
+// rewrite of them all.
 func rewriteTenantEdited(dir, tenant string) (int, time.Duration, error) {
 	start := time.Now()
 	files, err := tenantFiles(dir, tenant)
@@ -381,7 +381,7 @@ func rewriteTenantEdited(dir, tenant string) (int, time.Duration, error) {
 }
 
 // editFirstRow makes a file again with sinks.EditParquet, its first row
-// passed through its Go type unchanged.
+// picked and left as it was.
 func editFirstRow(dataset, id, path string) ([]byte, error) {
 	switch dataset {
 	case schema.DatasetInquiries:
@@ -397,8 +397,8 @@ func editFirstRow(dataset, id, path string) ([]byte, error) {
 
 func editFirst[T any](dataset, id, path string) ([]byte, error) {
 	first := true
-	ed, err := sinks.EditParquet(path, dataset, id, sinks.RowEdit[T]{Columns: []string{"inquiry_id"},
-		Match: func([]parquet.Value) bool { m := first; first = false; return m },
+	ed, err := sinks.EditParquet(path, dataset, id, sinks.RowEdit[T]{
+		Match: func(*T) bool { m := first; first = false; return m },
 		Edit:  func(*T) bool { return true }})
 	if err == nil && ed.Data == nil {
 		err = fmt.Errorf("%s: nothing written", path)
