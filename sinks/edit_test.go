@@ -192,7 +192,7 @@ type olderInquiry struct {
 
 // TestEditParquetOtherSchema: a file whose schema is not the dataset's
 // is read through it, as parquet.ReadFile reads it; a file that is not
-// Parquet, or whose columns cannot be read as the dataset's, is an error.
+// Parquet, or whose footer names another dataset, is an error.
 func TestEditParquetOtherSchema(t *testing.T) {
 	at := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	var old []olderInquiry
