@@ -34,3 +34,32 @@ func BenchmarkBatchFill(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendRowCapacity: a partition of one row holds room for one (a
+// backfill over many tenants has hundreds of thousands of them), and a
+// large partition's slice doubles when full.
+func TestAppendRowCapacity(t *testing.T) {
+	groups := map[partKey][]schema.InquiryRow{}
+	small, large := partKey{"t1", "2026-01-01"}, partKey{"t2", "2026-01-01"}
+	row := schema.InquiryRow{InquiryID: "c-1"}
+	appendRow(groups, small, &row)
+	if c := cap(groups[small]); c != 1 {
+		t.Fatalf("one row: capacity %d, want 1", c)
+	}
+	for range 3000 {
+		appendRow(groups, large, &row)
+	}
+	rows := groups[large]
+	for len(rows) < cap(rows) {
+		rows = append(rows, row)
+	}
+	groups[large] = rows
+	before := cap(rows)
+	appendRow(groups, large, &row)
+	if c := cap(groups[large]); c < 2*before {
+		t.Fatalf("a full slice of %d rows grew to %d, want at least double", before, c)
+	}
+	if len(groups[large]) != before+1 {
+		t.Fatalf("%d rows, want %d", len(groups[large]), before+1)
+	}
+}
