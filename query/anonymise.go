@@ -115,23 +115,13 @@ func (p *person) matchEmail(s *string) bool {
 	return s != nil && slices.Contains(p.emails, strings.ToLower(strings.TrimSpace(*s)))
 }
 
-// matchNumberValue and matchEmailValue are matchNumber and matchEmail of
-// a Parquet value.
-func (p *person) matchNumberValue(v parquet.Value) bool {
-	return !v.IsNull() && slices.Contains(p.numbers, strings.TrimSpace(string(v.ByteArray())))
-}
-
-func (p *person) matchEmailValue(v parquet.Value) bool {
-	return !v.IsNull() && slices.Contains(p.emails, strings.ToLower(strings.TrimSpace(string(v.ByteArray()))))
-}
-
-// boundList is a list bound to a query; an empty one holds a value no column
-// has, since an empty list parameter has no type.
-func boundList(v []string) []string {
-	if len(v) == 0 {
-		return []string{"\x00"}
+// text is a string column's value, nil for a null.
+func text(v parquet.Value) *string {
+	if v.IsNull() {
+		return nil
 	}
-	return v
+	s := string(v.ByteArray())
+	return &s
 }
 
 func (e *Engine) normalisePerson(tenant string, in Person) (*person, error) {
@@ -525,14 +515,14 @@ func (e *Engine) personInquiries(ctx context.Context, tenant string, p *person, 
 	inq, err := latestMatching(ctx, e.skipEmpty(inqFiles),
 		[]string{"inquiry_id", "started_at", "caller_number", "chatter_number", "chatter_email", "from_address"},
 		func(v []parquet.Value) bool {
-			return p.matchNumberValue(v[2]) || p.matchNumberValue(v[3]) || p.matchEmailValue(v[4]) || p.matchEmailValue(v[5])
+			return p.matchNumber(text(v[2])) || p.matchNumber(text(v[3])) || p.matchEmail(text(v[4])) || p.matchEmail(text(v[5]))
 		})
 	if err != nil {
 		return nil, err
 	}
 	surv, err := latestMatching(ctx, e.skipEmpty(survFiles),
 		[]string{"inquiry_id", "inquiry_started_at", "respondent_number", "respondent_email"},
-		func(v []parquet.Value) bool { return p.matchNumberValue(v[2]) || p.matchEmailValue(v[3]) })
+		func(v []parquet.Value) bool { return p.matchNumber(text(v[2])) || p.matchEmail(text(v[3])) })
 	if err != nil {
 		return nil, err
 	}
